@@ -1,0 +1,104 @@
+"""The HTTP layer of quotecheck: a Flask app factory with flask-smorest blueprints.
+
+Configuration is layered: the defaults below, then ``QUOTECHECK_*`` environment variables
+(``QUOTECHECK_MAX_PAGE_SIZE=50``; values are read as JSON when they parse), then the
+``test_config`` mapping. Serve with ``gunicorn 'api:create_app()'``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from quotes_db.errors import StoreUnavailableError
+from quotes_db.matching import prepare as prepare_matching
+from quotes_db.store import open_store
+
+from .errors import PROBLEM_JSON, register_error_handlers
+from .schemas import ProblemSchema
+from .views import health, quotes, speakers, verify
+
+__all__ = ["SETTINGS", "create_app"]
+
+# The service's own settings and their defaults; DATABASE_URL's default depends on the
+# instance folder, so it is filled in by create_app.
+SETTINGS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: sqlite:///<instance folder>/quotecheck.db
+    "MAX_BODY_BYTES": 1_048_576,  # larger request bodies are refused with 413
+    "MAX_TEXT_CHARS": 20_000,  # longest text POST /v1/verify accepts
+    "MAX_BATCH_ITEMS": 100,  # most items in one POST /v1/verify/batch
+    "MAX_PAGE_SIZE": 100,  # largest ``limit`` of a listing
+    "AUTO_MIGRATE": True,  # bring the database schema up to date at startup
+}
+
+_OPENAPI: dict[str, Any] = {
+    "API_TITLE": "quotecheck",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+
+
+class QuotecheckApi(Api):
+    """flask-smorest's Api, documenting problem details as the error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents its shared error responses (NOT_FOUND, DEFAULT_ERROR...)
+        # with the success content type; ours are application/problem+json.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # back to the class default
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Return the configured app, with its store opened (and migrated, if AUTO_MIGRATE)."""
+    app = Flask(__name__)
+    default_url = f"sqlite:///{app.instance_path}/quotecheck.db"
+    app.config.from_mapping({**_OPENAPI, **SETTINGS, "DATABASE_URL": default_url})
+    app.config.from_prefixed_env("QUOTECHECK")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _check_settings(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+
+    if app.config["DATABASE_URL"] == default_url:
+        os.makedirs(app.instance_path, exist_ok=True)
+    store = open_store(app.config["DATABASE_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        try:
+            store.migrate()
+        except StoreUnavailableError as exc:
+            # Start anyway: /healthz stays up and /readyz reports the database as down.
+            app.logger.error("cannot migrate %s: %s", app.config["DATABASE_URL"], exc)
+    app.extensions["quotecheck"] = store
+    prepare_matching()
+
+    api = QuotecheckApi(app)
+    for module in (verify, quotes, speakers, health):
+        api.register_blueprint(module.blp)
+    # After Api.init_app, which registers flask-smorest's own HTTPException handler.
+    register_error_handlers(app)
+    return app
+
+
+def _check_settings(config: Mapping[str, Any]) -> None:
+    """Fail at startup, not on the first request, when a setting has the wrong type."""
+    if not isinstance(config["DATABASE_URL"], str) or not config["DATABASE_URL"]:
+        raise ValueError("DATABASE_URL must be a non-empty string")
+    for name in ("MAX_BODY_BYTES", "MAX_TEXT_CHARS", "MAX_BATCH_ITEMS", "MAX_PAGE_SIZE"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    if not isinstance(config["AUTO_MIGRATE"], bool):
+        raise ValueError(f"AUTO_MIGRATE must be true or false, not {config['AUTO_MIGRATE']!r}")

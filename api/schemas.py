@@ -1,0 +1,281 @@
+"""Marshmallow schemas of the HTTP API: request bodies and query strings in, records out.
+
+Limits that an operator can change (MAX_TEXT_CHARS, MAX_BATCH_ITEMS, MAX_PAGE_SIZE) are read
+from the app config when a request is validated; fixed limits are declared on the fields so
+that they show in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
+
+from quotes_db.importing import MAX_TEXT_CHARS as MAX_QUOTE_CHARS
+from quotes_db.models import VERDICTS
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_OFFSET = 1_000_000_000
+MAX_LIMIT = 20  # matches per verification
+MAX_NAME_CHARS = 200
+MAX_FIELD_CHARS = 2000
+MAX_QUERY_CHARS = 500
+
+
+class Text(fields.String):
+    """A string the store can keep: no lone surrogates (SQLite cannot encode them), no NUL."""
+
+    default_error_messages = {
+        **fields.String.default_error_messages,
+        "surrogate": "Must not contain lone surrogate code points.",
+        "nul": "Must not contain NUL characters.",
+    }
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("surrogate") from None
+        return text
+
+
+def _setting(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def text_length(value: str) -> None:
+    """At most MAX_TEXT_CHARS characters, and not only whitespace."""
+    limit = _setting("MAX_TEXT_CHARS")
+    if len(value) > limit:
+        raise ValidationError(f"Longer than maximum length {limit}.")
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def batch_size(value: list[Any]) -> None:
+    """Between 1 and MAX_BATCH_ITEMS items."""
+    limit = _setting("MAX_BATCH_ITEMS")
+    if not 1 <= len(value) <= limit:
+        raise ValidationError(f"Must have between 1 and {limit} items.")
+
+
+def page_size(value: int) -> None:
+    """Between 1 and MAX_PAGE_SIZE."""
+    limit = _setting("MAX_PAGE_SIZE")
+    if not 1 <= value <= limit:
+        raise ValidationError(f"Must be between 1 and {limit}.")
+
+
+def _strict_int(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, **kwargs)
+
+
+# problems --------------------------------------------------------------------------------
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, the body of every error response."""
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by field path; validation problems (422) only."},
+    )
+
+
+# health ----------------------------------------------------------------------------------
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"example": "ok"})
+
+
+class ReadySchema(Schema):
+    status = fields.String(metadata={"example": "ready"})
+    quotes = fields.Integer(metadata={"description": "Number of stored quotes."})
+
+
+# quotes ----------------------------------------------------------------------------------
+
+
+class SourceSchema(Schema):
+    """Where a quote was reported; every field is optional."""
+
+    title = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    url = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    publisher = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    published_at = fields.Date(allow_none=True)
+
+
+class SpeakerRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class QuoteSchema(Schema):
+    """A stored quote."""
+
+    id = fields.Integer()
+    ref = fields.String(allow_none=True)
+    text = fields.String()
+    speaker = fields.Nested(SpeakerRefSchema)
+    said_at = fields.Date(allow_none=True)
+    context = fields.String(allow_none=True)
+    source = fields.Nested(SourceSchema, allow_none=True)
+    tags = fields.List(fields.String())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class QuoteWriteSchema(Schema):
+    """The fields of a quote a client may set; PATCH sends any subset of them."""
+
+    text = Text(validate=validate.Length(min=1, max=MAX_QUOTE_CHARS))
+    speaker = Text(
+        validate=validate.Length(min=1, max=MAX_NAME_CHARS),
+        metadata={"description": "The speaker's name or one of their aliases."},
+    )
+    ref = Text(allow_none=True, validate=validate.Length(max=MAX_NAME_CHARS))
+    said_at = fields.Date(allow_none=True)
+    context = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    source = fields.Nested(SourceSchema, allow_none=True)
+    tags = fields.List(Text(validate=validate.Length(max=MAX_NAME_CHARS)))
+
+
+class QuoteCreateSchema(QuoteWriteSchema):
+    text = Text(required=True, validate=validate.Length(min=1, max=MAX_QUOTE_CHARS))
+    speaker = Text(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_NAME_CHARS),
+        metadata={"description": "The speaker's name or one of their aliases."},
+    )
+
+
+class QuoteQuerySchema(Schema):
+    speaker = Text(
+        validate=validate.Length(max=MAX_NAME_CHARS),
+        metadata={"description": "Speaker name or alias, in any case."},
+    )
+    speaker_id = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
+    q = Text(
+        validate=validate.Length(max=MAX_QUERY_CHARS),
+        metadata={"description": "Words that must all occur in the text."},
+    )
+    limit = fields.Integer(load_default=20, validate=page_size)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+class QuotePageSchema(Schema):
+    items = fields.List(fields.Nested(QuoteSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+# speakers --------------------------------------------------------------------------------
+
+
+class SpeakerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    aliases = fields.List(fields.String())
+    quote_count = fields.Integer()
+
+
+class SpeakerUpdateSchema(Schema):
+    name = Text(validate=validate.Length(min=1, max=MAX_NAME_CHARS))
+    aliases = fields.List(
+        Text(validate=validate.Length(max=MAX_NAME_CHARS)),
+        metadata={"description": "Replaces every alias of the speaker."},
+    )
+
+
+class SpeakerQuerySchema(Schema):
+    q = Text(
+        validate=validate.Length(max=MAX_NAME_CHARS),
+        metadata={"description": "Part of a name or alias, in any case."},
+    )
+    limit = fields.Integer(load_default=20, validate=page_size)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+class SpeakerPageSchema(Schema):
+    items = fields.List(fields.Nested(SpeakerSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+# verification ----------------------------------------------------------------------------
+
+
+class VerifyItemSchema(Schema):
+    text = Text(
+        required=True,
+        validate=text_length,
+        metadata={"description": "The quote as published; at most MAX_TEXT_CHARS characters."},
+    )
+    speaker = Text(
+        allow_none=True,
+        validate=validate.Length(max=MAX_NAME_CHARS),
+        metadata={"description": "Who the text is credited to, if anyone."},
+    )
+
+
+class VerifyRequestSchema(VerifyItemSchema):
+    limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class VerifyBatchRequestSchema(Schema):
+    items = fields.List(fields.Nested(VerifyItemSchema), required=True, validate=batch_size)
+    limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class DiffOpSchema(Schema):
+    op = fields.String(validate=validate.OneOf(("equal", "insert", "delete", "replace")))
+    original = fields.String(metadata={"description": "The stored wording."})
+    submitted = fields.String(metadata={"description": "The submitted wording."})
+
+
+class MatchSchema(Schema):
+    quote = fields.Nested(QuoteSchema)
+    match = fields.String(validate=validate.OneOf(("verified", "fragment", "altered")))
+    similarity = fields.Float()
+    diff = fields.List(fields.Nested(DiffOpSchema))
+    quote_span = fields.Tuple(
+        (fields.Integer(), fields.Integer()),
+        metadata={"description": "[start, end) of the matched part in the stored text."},
+    )
+    text_span = fields.Tuple(
+        (fields.Integer(), fields.Integer()),
+        metadata={"description": "[start, end) of the matched part in the submitted text."},
+    )
+
+
+class AttributionSchema(Schema):
+    claimed = fields.String(allow_none=True)
+    recorded = fields.String(allow_none=True)
+    agrees = fields.Boolean(allow_none=True)
+
+
+class VerificationSchema(Schema):
+    verdict = fields.String(validate=validate.OneOf(VERDICTS))
+    confidence = fields.Float()
+    summary = fields.String()
+    attribution = fields.Nested(AttributionSchema)
+    matches = fields.List(fields.Nested(MatchSchema))
+
+
+class VerificationBatchSchema(Schema):
+    results = fields.List(fields.Nested(VerificationSchema))

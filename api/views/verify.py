@@ -1,0 +1,47 @@
+"""Verification: is a text a genuine quote, a fragment, altered, misattributed or unknown?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from quotes_db.matching import verify
+from quotes_db.models import Verification
+
+from ..schemas import (
+    VerificationBatchSchema,
+    VerificationSchema,
+    VerifyBatchRequestSchema,
+    VerifyRequestSchema,
+)
+from . import Blueprint, current_store
+
+blp = Blueprint(
+    "verify", __name__, url_prefix="/v1", description="Check quotes against the records."
+)
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    @blp.arguments(VerifyRequestSchema)
+    @blp.response(200, VerificationSchema)
+    def post(self, args: dict[str, Any]) -> Verification:
+        """Verify one text, optionally credited to a speaker."""
+        return verify(
+            current_store(), args["text"], speaker=args.get("speaker"), limit=args["limit"]
+        )
+
+
+@blp.route("/verify/batch")
+class VerifyBatch(MethodView):
+    @blp.arguments(VerifyBatchRequestSchema)
+    @blp.response(200, VerificationBatchSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, list[Verification]]:
+        """Verify several texts; the results come in the order of the items."""
+        store = current_store()
+        results = [
+            verify(store, item["text"], speaker=item.get("speaker"), limit=args["limit"])
+            for item in args["items"]
+        ]
+        return {"results": results}

@@ -1,0 +1,139 @@
+"""Plain frozen records that the store and the matcher return. No framework types here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+__all__ = [
+    "Attribution",
+    "Candidate",
+    "DiffOp",
+    "ImportReport",
+    "Match",
+    "NewQuote",
+    "Page",
+    "Quote",
+    "Source",
+    "Speaker",
+    "Verification",
+    "VERDICTS",
+]
+
+VERDICTS = ("verified", "fragment", "altered", "misattributed", "no_match")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a quote was reported: every field is optional, and none is ever invented."""
+
+    title: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+    published_at: dt.date | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.title or self.url or self.publisher or self.published_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    id: int
+    name: str
+    aliases: tuple[str, ...] = ()
+    quote_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: int
+    ref: str | None
+    text: str
+    speaker: Speaker
+    said_at: dt.date | None
+    context: str | None
+    source: Source | None
+    tags: tuple[str, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewQuote:
+    """A quote as a caller or an import file gives it; the speaker is a name."""
+
+    text: str
+    speaker: str
+    ref: str | None = None
+    said_at: dt.date | None = None
+    context: str | None = None
+    source: Source | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing, with the total number of items across all pages."""
+
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    created: int
+    updated: int
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A quote found by the index: its id, speaker id and normalised words."""
+
+    quote_id: int
+    speaker_id: int
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOp:
+    """One step of a word-level diff; ``original`` is the stored wording."""
+
+    op: str  # "equal" | "insert" | "delete" | "replace"
+    original: str
+    submitted: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    quote: Quote
+    match: str  # "verified" | "fragment" | "altered"
+    similarity: float
+    diff: tuple[DiffOp, ...]
+    quote_span: tuple[int, int]
+    text_span: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    claimed: str | None
+    recorded: str | None
+    agrees: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    verdict: str
+    confidence: float
+    summary: str
+    attribution: Attribution
+    matches: tuple[Match, ...]

@@ -1,0 +1,150 @@
+"""Text normalisation: the word sequence that comparison works on, with spans in the original.
+
+Comparison ignores case, punctuation, quote marks, dashes, whitespace, soft hyphens,
+zero-width characters, line breaks, hyphenation across a line break and Unicode form
+(NFKC). Every token keeps the character span it came from, so that spans and diffs can be
+reported against the text the caller sent, not against our normalised copy.
+
+One limit: a single character whose compatibility form holds several words ("¼" is
+"1⁄4") gives each of those words the span of that one character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["NormalizedText", "Token", "normalize", "words"]
+
+# Characters that carry no letters and are dropped before anything else.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+        "\ufeff\u3164\uffa0",
+    ),
+    None,
+)
+# Variants folded onto the few ASCII marks the tokenizer reasons about.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u02bb": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2033": '"',
+        "\u301d": '"',
+        "\u301e": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2026": "...",
+    }
+)
+
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_ALNUM = rf"[^\W_{_CJK}]"
+# Inside a word: an apostrophe, a hyphen (also one that ends a line), or a digit separator.
+_JOIN = r"(?:'|-(?:[ \t]*\r?\n[ \t]*)?|(?<=\d)[,.](?=\d))"
+_WORD_RE = re.compile(rf"[{_CJK}]|{_ALNUM}+(?:{_JOIN}{_ALNUM}+)*")
+_STRIP_RE = re.compile(r"['\-\s,]")
+_ELLIPSIS_RE = re.compile(r"\.\s?\.\s?\.|\[\s*\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One normalised word and the [start, end) span it came from in the original text."""
+
+    norm: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """A text as a sequence of normalised tokens, plus the marks found between them.
+
+    ``ellipsis_before[i]`` is true when an ellipsis (``...``, ``…``, ``[...]``) stands
+    between token ``i - 1`` and token ``i`` (index ``len(tokens)`` means after the last).
+    ``quote_before[i]`` likewise records a double quotation mark.
+    """
+
+    original: str
+    tokens: tuple[Token, ...]
+    ellipsis_before: tuple[bool, ...]
+    quote_before: tuple[bool, ...]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(t.norm for t in self.tokens)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Return the original-text span covering tokens ``first`` to ``last`` inclusive."""
+        return self.tokens[first].start, self.tokens[last].end
+
+
+def _canonical(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    """Fold ``text`` for tokenizing; return it with maps to original starts and ends.
+
+    ASCII text keeps its length, so no map is needed (``None``).
+    """
+    if text.isascii():
+        return text.lower().replace("`", "'"), None, None
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        piece = text[i:j].translate(_INVISIBLE).translate(_FOLD)
+        if piece:
+            folded = unicodedata.normalize("NFKC", piece).casefold().translate(_FOLD)
+            folded = unicodedata.normalize("NFKC", folded).translate(_INVISIBLE)
+            out.append(folded)
+            starts.extend([i] * len(folded))
+            ends.extend([j] * len(folded))
+        i = j
+    return "".join(out), starts, ends
+
+
+def normalize(text: str) -> NormalizedText:
+    """Return ``text`` as normalised tokens with their spans in ``text``."""
+    canon, starts, ends = _canonical(text)
+    tokens: list[Token] = []
+    ellipsis: list[bool] = []
+    quotes: list[bool] = []
+    prev_end = 0
+    for m in _WORD_RE.finditer(canon):
+        gap = canon[prev_end : m.start()]
+        ellipsis.append(bool(_ELLIPSIS_RE.search(gap)))
+        quotes.append('"' in gap)
+        norm = _STRIP_RE.sub("", m.group())
+        if starts is None or ends is None:
+            tokens.append(Token(norm, m.start(), m.end()))
+        else:
+            tokens.append(Token(norm, starts[m.start()], ends[m.end() - 1]))
+        prev_end = m.end()
+    gap = canon[prev_end:]
+    ellipsis.append(bool(_ELLIPSIS_RE.search(gap)))
+    quotes.append('"' in gap)
+    return NormalizedText(text, tuple(tokens), tuple(ellipsis), tuple(quotes))
+
+
+def words(text: str) -> list[str]:
+    """Return the normalised word sequence of ``text`` (what comparison and the index see)."""
+    canon, _, _ = _canonical(text)
+    return [_STRIP_RE.sub("", w) for w in _WORD_RE.findall(canon)]

@@ -1,0 +1,696 @@
+"""The embedded store: one SQLite file, WAL, foreign keys, FTS5 for candidate retrieval."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import heapq
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
+from .models import Candidate, ImportReport, NewQuote, Page, Quote, Source, Speaker
+from .normalization import words
+from .store import UPDATABLE_FIELDS, speaker_key
+
+__all__ = ["SQLiteQuoteStore", "fts_query"]
+
+# Candidate retrieval: which words are worth reading posting lists for.
+RARE_SHARE = 0.02  # a word in more than 2% of quotes says little about which one is meant
+RARE_FLOOR = 50  # ...but in a small store every word is "rare"
+MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
+MAX_TERMS = 32
+MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+
+# Forward migrations; schema version N is reached by running MIGRATIONS[N - 1].
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE speakers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    -- every name and alias of a speaker, under its comparison key
+    CREATE TABLE speaker_names (
+        key TEXT PRIMARY KEY,
+        speaker_id INTEGER NOT NULL REFERENCES speakers(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        is_alias INTEGER NOT NULL
+    );
+    CREATE INDEX speaker_names_speaker ON speaker_names(speaker_id);
+    CREATE TABLE quotes (
+        id INTEGER PRIMARY KEY,
+        ref TEXT UNIQUE,
+        text TEXT NOT NULL,
+        norm TEXT NOT NULL,
+        norm_key TEXT NOT NULL,
+        speaker_id INTEGER NOT NULL REFERENCES speakers(id) ON DELETE RESTRICT,
+        said_at TEXT,
+        context TEXT,
+        source_title TEXT,
+        source_url TEXT,
+        source_publisher TEXT,
+        source_published_at TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX quotes_speaker ON quotes(speaker_id);
+    CREATE INDEX quotes_norm_key ON quotes(norm_key);
+    CREATE VIRTUAL TABLE quotes_fts USING fts5(
+        norm, content='quotes', content_rowid='id',
+        tokenize="unicode61 remove_diacritics 0 tokenchars '.'"
+    );
+    -- how many quotes contain each normalised word: rarity for retrieval, and the
+    -- store's vocabulary for telling a misspelling from a real word
+    CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO counters VALUES ('quotes', 0);
+    CREATE TRIGGER quotes_ai AFTER INSERT ON quotes BEGIN
+        INSERT INTO quotes_fts(rowid, norm) VALUES (new.id, new.norm);
+    END;
+    CREATE TRIGGER quotes_ad AFTER DELETE ON quotes BEGIN
+        INSERT INTO quotes_fts(quotes_fts, rowid, norm) VALUES ('delete', old.id, old.norm);
+    END;
+    CREATE TRIGGER quotes_au AFTER UPDATE OF norm ON quotes BEGIN
+        INSERT INTO quotes_fts(quotes_fts, rowid, norm) VALUES ('delete', old.id, old.norm);
+        INSERT INTO quotes_fts(rowid, norm) VALUES (new.id, new.norm);
+    END;
+    """,
+)
+
+_QUOTE_COLUMNS = (
+    "q.id, q.ref, q.text, q.said_at, q.context, q.source_title, q.source_url, "
+    "q.source_publisher, q.source_published_at, q.tags, q.created_at, q.updated_at, "
+    "s.id, s.name"
+)
+
+
+def fts_query(terms: Iterable[str], *, operator: str = "OR") -> str:
+    """Return an FTS5 query matching any (or all) of ``terms``, each quoted as a phrase.
+
+    Quoting makes every user-supplied string a literal: FTS5 syntax (NEAR, *, ^, column
+    filters, parentheses) inside a term has no effect.
+    """
+    phrases = ['"' + t.replace('"', '""') + '"' for t in terms if t]
+    return f" {operator} ".join(phrases)
+
+
+MAX_ID = 2**63 - 1
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Turn database failures (locked, corrupt, unreadable file) into StoreUnavailableError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise StoreUnavailableError(f"database error: {exc}") from exc
+
+    return cast(F, wrapper)
+
+
+def _valid_id(value: int, what: str) -> int:
+    if not 0 < value <= MAX_ID:
+        raise NotFoundError(f"no {what} with id {value}")
+    return value
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _norm_of(text: str) -> tuple[str, str]:
+    norm = " ".join(words(text))
+    if not norm:
+        raise InvalidQuoteError("the quote text contains no words", field="text")
+    return norm, hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
+
+
+class SQLiteQuoteStore:
+    """A QuoteStore in one SQLite file; one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._local = threading.local()
+
+    # connection and transactions -------------------------------------------------------
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=10000")
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailableError(f"cannot open {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @_guarded
+    def migrate(self) -> int:
+        with self._tx() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def ping(self) -> None:
+        try:
+            version = self.schema_version()
+        except (sqlite3.Error, StoreUnavailableError) as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+        if version < len(MIGRATIONS):
+            raise StoreUnavailableError(
+                f"schema version {version}, expected {len(MIGRATIONS)}: run quotecheck init"
+            )
+
+    # speakers ---------------------------------------------------------------------------
+
+    def _speaker_id(self, conn: sqlite3.Connection, name: str, *, create: bool) -> int | None:
+        key = speaker_key(name)
+        if not key:
+            raise InvalidQuoteError("the speaker name is empty", field="speaker")
+        row = conn.execute("SELECT speaker_id FROM speaker_names WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        if not create:
+            return None
+        now = _now()
+        clean = " ".join(name.split())
+        cur = conn.execute(
+            "INSERT INTO speakers(name, created_at, updated_at) VALUES (?, ?, ?)",
+            (clean, now, now),
+        )
+        speaker_id = int(cur.lastrowid or 0)
+        conn.execute(
+            "INSERT INTO speaker_names(key, speaker_id, name, is_alias) VALUES (?, ?, ?, 0)",
+            (key, speaker_id, clean),
+        )
+        return speaker_id
+
+    def _speakers(self, ids: Iterable[int]) -> dict[int, Speaker]:
+        ids = sorted(set(ids))
+        out: dict[int, Speaker] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT s.id, s.name, (SELECT count(*) FROM quotes q WHERE q.speaker_id = s.id)"
+                f" FROM speakers s WHERE s.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            aliases: dict[int, list[str]] = {}
+            for sid, alias in self._conn.execute(
+                f"SELECT speaker_id, name FROM speaker_names WHERE is_alias = 1"
+                f" AND speaker_id IN ({marks}) ORDER BY name",
+                chunk,
+            ):
+                aliases.setdefault(sid, []).append(alias)
+            for sid, name, count in rows:
+                out[sid] = Speaker(sid, name, tuple(aliases.get(sid, ())), count)
+        return out
+
+    @_guarded
+    def get_speaker(self, speaker_id: int) -> Speaker:
+        _valid_id(speaker_id, "speaker")
+        found = self._speakers([speaker_id])
+        if speaker_id not in found:
+            raise NotFoundError(f"no speaker with id {speaker_id}")
+        return found[speaker_id]
+
+    @_guarded
+    def find_speaker(self, name: str) -> Speaker | None:
+        speaker_id = self._speaker_id(self._conn, name, create=False) if name.strip() else None
+        return None if speaker_id is None else self.get_speaker(speaker_id)
+
+    @_guarded
+    def list_speakers(
+        self, *, name: str | None = None, limit: int = 20, offset: int = 0
+    ) -> Page[Speaker]:
+        where, params = "", []
+        if name and speaker_key(name):
+            where = (
+                "WHERE s.id IN (SELECT speaker_id FROM speaker_names WHERE key LIKE ? ESCAPE '\\')"
+            )
+            escaped = speaker_key(name).replace("\\", "\\\\").replace("%", "\\%")
+            params.append("%" + escaped.replace("_", "\\_") + "%")
+        total = self._conn.execute(f"SELECT count(*) FROM speakers s {where}", params).fetchone()[0]
+        ids = [
+            r[0]
+            for r in self._conn.execute(
+                f"SELECT s.id FROM speakers s {where} ORDER BY s.name COLLATE NOCASE, s.id"
+                " LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        ]
+        found = self._speakers(ids)
+        return Page(tuple(found[i] for i in ids), total, limit, offset)
+
+    @_guarded
+    def update_speaker(
+        self, speaker_id: int, *, name: str | None = None, aliases: Sequence[str] | None = None
+    ) -> Speaker:
+        _valid_id(speaker_id, "speaker")
+        with self._tx() as conn:
+            if (
+                conn.execute("SELECT 1 FROM speakers WHERE id = ?", (speaker_id,)).fetchone()
+                is None
+            ):
+                raise NotFoundError(f"no speaker with id {speaker_id}")
+            if name is not None:
+                clean = " ".join(name.split())
+                if not clean:
+                    raise InvalidQuoteError("the speaker name is empty", field="name")
+                conn.execute(
+                    "DELETE FROM speaker_names WHERE speaker_id = ? AND is_alias = 0", (speaker_id,)
+                )
+                self._claim_name(conn, speaker_id, clean, is_alias=False)
+                conn.execute(
+                    "UPDATE speakers SET name = ?, updated_at = ? WHERE id = ?",
+                    (clean, _now(), speaker_id),
+                )
+            if aliases is not None:
+                conn.execute(
+                    "DELETE FROM speaker_names WHERE speaker_id = ? AND is_alias = 1", (speaker_id,)
+                )
+                primary = conn.execute(
+                    "SELECT key FROM speaker_names WHERE speaker_id = ? AND is_alias = 0",
+                    (speaker_id,),
+                ).fetchone()
+                for alias in aliases:
+                    clean = " ".join(alias.split())
+                    if not clean or (primary and speaker_key(clean) == primary[0]):
+                        continue
+                    self._claim_name(conn, speaker_id, clean, is_alias=True)
+                conn.execute(
+                    "UPDATE speakers SET updated_at = ? WHERE id = ?", (_now(), speaker_id)
+                )
+        return self.get_speaker(speaker_id)
+
+    def _claim_name(
+        self, conn: sqlite3.Connection, speaker_id: int, name: str, *, is_alias: bool
+    ) -> None:
+        key = speaker_key(name)
+        row = conn.execute("SELECT speaker_id FROM speaker_names WHERE key = ?", (key,)).fetchone()
+        if row is not None and row[0] != speaker_id:
+            raise ConflictError(f"the name {name!r} already belongs to speaker {row[0]}")
+        conn.execute(
+            "INSERT OR REPLACE INTO speaker_names(key, speaker_id, name, is_alias)"
+            " VALUES (?, ?, ?, ?)",
+            (key, speaker_id, name, int(is_alias)),
+        )
+
+    # quotes -----------------------------------------------------------------------------
+
+    def _row_values(self, quote: NewQuote, speaker_id: int) -> dict[str, object]:
+        norm, norm_key = _norm_of(quote.text)
+        source = quote.source or Source()
+        return {
+            "ref": quote.ref,
+            "text": quote.text,
+            "norm": norm,
+            "norm_key": norm_key,
+            "speaker_id": speaker_id,
+            "said_at": quote.said_at.isoformat() if quote.said_at else None,
+            "context": quote.context,
+            "source_title": source.title,
+            "source_url": source.url,
+            "source_publisher": source.publisher,
+            "source_published_at": (
+                source.published_at.isoformat() if source.published_at else None
+            ),
+            "tags": json.dumps(list(quote.tags), ensure_ascii=False),
+        }
+
+    def _insert(self, conn: sqlite3.Connection, values: dict[str, object]) -> int:
+        now = _now()
+        row = {**values, "created_at": now, "updated_at": now}
+        cols = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        try:
+            cur = conn.execute(f"INSERT INTO quotes({cols}) VALUES ({marks})", row)
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"a quote with ref {values['ref']!r} already exists") from exc
+        _count_terms(conn, str(values["norm"]), +1)
+        return int(cur.lastrowid or 0)
+
+    def _duplicate_of(self, conn: sqlite3.Connection, values: dict[str, object]) -> int | None:
+        row = conn.execute(
+            "SELECT id FROM quotes WHERE norm_key = ? AND speaker_id = ? AND norm = ?",
+            (values["norm_key"], values["speaker_id"], values["norm"]),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    @_guarded
+    def add_quote(self, quote: NewQuote) -> Quote:
+        with self._tx() as conn:
+            speaker_id = self._speaker_id(conn, quote.speaker, create=True)
+            assert speaker_id is not None
+            values = self._row_values(quote, speaker_id)
+            if quote.ref is None:
+                existing = self._duplicate_of(conn, values)
+                if existing is not None:
+                    raise ConflictError(
+                        f"quote {existing} already records these words for this speaker"
+                    )
+            quote_id = self._insert(conn, values)
+        return self.get_quote(quote_id)
+
+    @_guarded
+    def import_quotes(self, quotes: Iterable[NewQuote]) -> ImportReport:
+        created = updated = unchanged = 0
+        speaker_ids: dict[str, int] = {}
+        with self._tx() as conn:
+            for quote in quotes:
+                key = speaker_key(quote.speaker)
+                speaker_id = speaker_ids.get(key)
+                if speaker_id is None:
+                    speaker_id = self._speaker_id(conn, quote.speaker, create=True)
+                    assert speaker_id is not None
+                    speaker_ids[key] = speaker_id
+                values = self._row_values(quote, speaker_id)
+                if quote.ref is not None:
+                    row = conn.execute(
+                        "SELECT id, text, speaker_id, said_at, context, source_title, source_url,"
+                        " source_publisher, source_published_at, tags FROM quotes WHERE ref = ?",
+                        (quote.ref,),
+                    ).fetchone()
+                    if row is not None:
+                        new = tuple(
+                            values[c]
+                            for c in (
+                                "text",
+                                "speaker_id",
+                                "said_at",
+                                "context",
+                                "source_title",
+                                "source_url",
+                                "source_publisher",
+                                "source_published_at",
+                                "tags",
+                            )
+                        )
+                        if tuple(row[1:]) == new:
+                            unchanged += 1
+                        else:
+                            self._update_row(conn, int(row[0]), values)
+                            updated += 1
+                        continue
+                elif self._duplicate_of(conn, values) is not None:
+                    unchanged += 1
+                    continue
+                self._insert(conn, values)
+                created += 1
+        return ImportReport(created, updated, unchanged)
+
+    def _update_row(
+        self, conn: sqlite3.Connection, quote_id: int, values: dict[str, object]
+    ) -> None:
+        old = conn.execute("SELECT norm FROM quotes WHERE id = ?", (quote_id,)).fetchone()
+        if old is not None and old[0] != values["norm"]:
+            _count_terms(conn, old[0], -1)
+            _count_terms(conn, str(values["norm"]), +1)
+        row = {**values, "updated_at": _now(), "id": quote_id}
+        sets = ", ".join(f"{c} = :{c}" for c in row if c != "id")
+        try:
+            conn.execute(f"UPDATE quotes SET {sets} WHERE id = :id", row)
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"a quote with ref {values.get('ref')!r} already exists") from exc
+
+    @_guarded
+    def get_quotes(self, quote_ids: Sequence[int]) -> dict[int, Quote]:
+        rows: list[tuple] = []
+        for chunk in _chunks(list(dict.fromkeys(quote_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows.extend(
+                self._conn.execute(
+                    f"SELECT {_QUOTE_COLUMNS} FROM quotes q JOIN speakers s ON s.id = q.speaker_id"
+                    f" WHERE q.id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            )
+        speakers = self._speakers(r[12] for r in rows)
+        return {r[0]: _quote(r, speakers[r[12]]) for r in rows}
+
+    @_guarded
+    def get_quote(self, quote_id: int) -> Quote:
+        _valid_id(quote_id, "quote")
+        found = self.get_quotes([quote_id])
+        if quote_id not in found:
+            raise NotFoundError(f"no quote with id {quote_id}")
+        return found[quote_id]
+
+    @_guarded
+    def update_quote(self, quote_id: int, changes: Mapping[str, object]) -> Quote:
+        unknown = set(changes) - UPDATABLE_FIELDS
+        if unknown:
+            raise InvalidQuoteError(f"cannot change {', '.join(sorted(unknown))}")
+        with self._tx() as conn:
+            current = self.get_quote(quote_id)
+            merged = NewQuote(
+                text=str(changes.get("text", current.text)),
+                speaker=str(changes.get("speaker", current.speaker.name)),
+                ref=changes.get("ref", current.ref),  # type: ignore[arg-type]
+                said_at=changes.get("said_at", current.said_at),  # type: ignore[arg-type]
+                context=changes.get("context", current.context),  # type: ignore[arg-type]
+                source=changes.get("source", current.source),  # type: ignore[arg-type]
+                tags=tuple(cast(Iterable[str], changes.get("tags", current.tags))),
+            )
+            speaker_id = self._speaker_id(conn, merged.speaker, create=True)
+            assert speaker_id is not None
+            values = self._row_values(merged, speaker_id)
+            if merged.ref is None:
+                existing = self._duplicate_of(conn, values)
+                if existing is not None and existing != quote_id:
+                    raise ConflictError(
+                        f"quote {existing} already records these words for this speaker"
+                    )
+            self._update_row(conn, quote_id, values)
+        return self.get_quote(quote_id)
+
+    @_guarded
+    def delete_quote(self, quote_id: int) -> None:
+        _valid_id(quote_id, "quote")
+        with self._tx() as conn:
+            old = conn.execute("SELECT norm FROM quotes WHERE id = ?", (quote_id,)).fetchone()
+            if old is None:
+                raise NotFoundError(f"no quote with id {quote_id}")
+            conn.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
+            _count_terms(conn, old[0], -1)
+
+    @_guarded
+    def list_quotes(
+        self,
+        *,
+        speaker_id: int | None = None,
+        speaker: str | None = None,
+        text: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> Page[Quote]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if speaker is not None:
+            wanted = (
+                self._speaker_id(self._conn, speaker, create=False) if speaker.strip() else None
+            )
+            if wanted is None:
+                return Page((), 0, limit, offset)
+            clauses.append("q.speaker_id = ?")
+            params.append(wanted)
+        if speaker_id is not None:
+            clauses.append("q.speaker_id = ?")
+            params.append(speaker_id)
+        if text is not None:
+            terms = words(text)
+            if terms:
+                clauses.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
+                params.append(fts_query(terms, operator="AND"))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        total = self._conn.execute(f"SELECT count(*) FROM quotes q {where}", params).fetchone()[0]
+        ids = [
+            r[0]
+            for r in self._conn.execute(
+                f"SELECT q.id FROM quotes q {where} ORDER BY q.id DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        ]
+        found = self.get_quotes(ids)
+        return Page(tuple(found[i] for i in ids), total, limit, offset)
+
+    def iter_quotes(self) -> Iterator[Quote]:
+        last = 0
+        while True:
+            ids = [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT id FROM quotes WHERE id > ? ORDER BY id LIMIT 1000", (last,)
+                )
+            ]
+            if not ids:
+                return
+            found = self.get_quotes(ids)
+            for quote_id in ids:
+                yield found[quote_id]
+            last = ids[-1]
+
+    @_guarded
+    def count_quotes(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM quotes").fetchone()[0])
+
+    # retrieval --------------------------------------------------------------------------
+
+    @_guarded
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms))
+        found: dict[str, int] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._conn.execute(
+                    f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk
+                ).fetchall()
+            )
+        return {t: int(found.get(t, 0)) for t in wanted}
+
+    @_guarded
+    def total_documents(self) -> int:
+        row = self._conn.execute("SELECT value FROM counters WHERE name = 'quotes'").fetchone()
+        return int(row[0]) if row else 0
+
+    @_guarded
+    def candidates(self, terms: Sequence[str], *, limit: int) -> list[Candidate]:
+        """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain.
+
+        Only terms in at most ``RARE_SHARE`` of the quotes are looked up (with a floor for
+        small stores), so every lookup reads a short FTS5 posting list; common words add
+        little to a ranking and cost the most to read.
+        """
+        df = self.document_frequencies(terms)
+        total = max(self.total_documents(), 1)
+        usable = sorted((t for t in df if df[t] > 0), key=lambda t: df[t])
+        rare_limit = max(RARE_FLOOR, int(total * RARE_SHARE))
+        chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
+        if len(chosen) < MIN_TERMS:
+            chosen = usable[:MIN_TERMS]
+        scores: dict[int, float] = {}
+        budget = MAX_POSTINGS
+        for term in chosen:
+            if df[term] > budget and len(scores) >= limit:
+                break
+            budget -= df[term]
+            weight = math.log((total + 1) / df[term])
+            for (rowid,) in self._conn.execute(
+                "SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?", (fts_query([term]),)
+            ):
+                scores[rowid] = scores.get(rowid, 0.0) + weight
+        best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+        if not best:
+            return []
+        ids = [quote_id for quote_id, _ in best]
+        rows: dict[int, tuple[int, str]] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for quote_id, speaker_id, norm in self._conn.execute(
+                f"SELECT id, speaker_id, norm FROM quotes WHERE id IN ({marks})", chunk
+            ):
+                rows[quote_id] = (speaker_id, norm)
+        return [Candidate(i, rows[i][0], tuple(rows[i][1].split())) for i in ids if i in rows]
+
+
+def _count_terms(conn: sqlite3.Connection, norm: str, delta: int) -> None:
+    """Add ``delta`` to the document frequency of every distinct word of ``norm``."""
+    _apply_term_counts(conn, {t: delta for t in set(norm.split())}, quotes=delta)
+
+
+def _apply_term_counts(conn: sqlite3.Connection, counts: dict[str, int], *, quotes: int) -> None:
+    conn.executemany(
+        "INSERT INTO terms(term, df) VALUES (?, ?)"
+        " ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+        counts.items(),
+    )
+    if any(v < 0 for v in counts.values()):
+        conn.execute("DELETE FROM terms WHERE df <= 0")
+    conn.execute("UPDATE counters SET value = value + ? WHERE name = 'quotes'", (quotes,))
+
+
+def _quote(row: tuple, speaker: Speaker) -> Quote:
+    source = Source(row[5], row[6], row[7], _date(row[8]))
+    return Quote(
+        id=row[0],
+        ref=row[1],
+        text=row[2],
+        speaker=speaker,
+        said_at=_date(row[3]),
+        context=row[4],
+        source=None if source.is_empty() else source,
+        tags=tuple(json.loads(row[9])),
+        created_at=dt.datetime.fromisoformat(row[10]),
+        updated_at=dt.datetime.fromisoformat(row[11]),
+    )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers contain inner semicolons)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

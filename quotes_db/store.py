@@ -1,0 +1,122 @@
+"""The storage interface. Matching talks to this protocol only, never to a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from .models import Candidate, ImportReport, NewQuote, Page, Quote, Speaker
+
+__all__ = ["QuoteStore", "open_store", "speaker_key"]
+
+# Fields of a quote that an update may change.
+UPDATABLE_FIELDS = frozenset({"text", "speaker", "ref", "said_at", "context", "source", "tags"})
+
+
+def speaker_key(name: str) -> str:
+    """Return the key under which speaker names and aliases are compared (case, spacing)."""
+    return " ".join(name.casefold().split())
+
+
+class QuoteStore(Protocol):
+    """What the service needs from a database of attributed quotes."""
+
+    url: str
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; return the schema version."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers."""
+        ...
+
+    def close(self) -> None: ...
+
+    # quotes
+    def add_quote(self, quote: NewQuote) -> Quote:
+        """Store one quote and return it; ConflictError when its ref is taken."""
+        ...
+
+    def import_quotes(self, quotes: Iterable[NewQuote]) -> ImportReport:
+        """Upsert quotes by ref in one transaction: all of them are stored, or none."""
+        ...
+
+    def get_quote(self, quote_id: int) -> Quote:
+        """Return the quote; NotFoundError when there is none."""
+        ...
+
+    def get_quotes(self, quote_ids: Sequence[int]) -> dict[int, Quote]:
+        """Return the quotes that exist among ``quote_ids``, by id."""
+        ...
+
+    def update_quote(self, quote_id: int, changes: Mapping[str, object]) -> Quote:
+        """Change the given fields (see UPDATABLE_FIELDS) and return the new quote."""
+        ...
+
+    def delete_quote(self, quote_id: int) -> None: ...
+
+    def list_quotes(
+        self,
+        *,
+        speaker_id: int | None = None,
+        speaker: str | None = None,
+        text: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> Page[Quote]:
+        """Return quotes newest first, filtered by speaker and by words in the text."""
+        ...
+
+    def iter_quotes(self) -> Iterator[Quote]:
+        """Yield every quote in id order (for export)."""
+        ...
+
+    def count_quotes(self) -> int: ...
+
+    # speakers
+    def get_speaker(self, speaker_id: int) -> Speaker: ...
+
+    def find_speaker(self, name: str) -> Speaker | None:
+        """Return the speaker whose name or alias is ``name`` (any case and spacing)."""
+        ...
+
+    def list_speakers(
+        self, *, name: str | None = None, limit: int = 20, offset: int = 0
+    ) -> Page[Speaker]: ...
+
+    def update_speaker(
+        self, speaker_id: int, *, name: str | None = None, aliases: Sequence[str] | None = None
+    ) -> Speaker: ...
+
+    # retrieval, for matching
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """Return how many quotes contain each term (0 for a term the store never saw)."""
+        ...
+
+    def total_documents(self) -> int: ...
+
+    def candidates(self, terms: Sequence[str], *, limit: int) -> list[Candidate]:
+        """Return up to ``limit`` quotes sharing the most informative of ``terms``, best first.
+
+        Served by an index; never a scan of every quote.
+        """
+        ...
+
+
+def open_store(url: str) -> QuoteStore:
+    """Open the store a database URL names: ``sqlite:///rel.db``, ``sqlite:////abs.db``, a path."""
+    if url.startswith("sqlite:"):
+        from .sqlite_store import SQLiteQuoteStore
+
+        # SQLAlchemy's convention: sqlite:///relative.db and sqlite:////absolute.db
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        if path in ("", ":memory:"):
+            raise ValueError("an in-memory SQLite store is not supported; give a file path")
+        return SQLiteQuoteStore(Path(path))
+    if "://" not in url:
+        from .sqlite_store import SQLiteQuoteStore
+
+        return SQLiteQuoteStore(Path(url))
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db")

@@ -1,0 +1,88 @@
+"""create_app: defaults, then QUOTECHECK_* environment variables, then test_config."""
+
+from __future__ import annotations
+
+import flask
+import pytest
+
+from api import SETTINGS, create_app
+
+DEFAULTS = {
+    "MAX_BODY_BYTES": 1_048_576,
+    "MAX_TEXT_CHARS": 20_000,
+    "MAX_BATCH_ITEMS": 100,
+    "MAX_PAGE_SIZE": 100,
+    "AUTO_MIGRATE": True,
+}
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path}/config.db"
+
+
+def test_settings_list():
+    assert set(SETTINGS) == {"DATABASE_URL", *DEFAULTS}
+
+
+def test_defaults(url):
+    app = create_app({"DATABASE_URL": url})
+    for name, value in DEFAULTS.items():
+        assert app.config[name] == value
+    assert app.config["MAX_CONTENT_LENGTH"] == 1_048_576
+    assert app.extensions["quotecheck"].url == url
+
+
+def test_default_database_is_in_the_instance_folder(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(instance))
+    app = create_app()
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance}/quotecheck.db"
+    assert app.test_client().get("/readyz").get_json() == {"status": "ready", "quotes": 0}
+    assert (instance / "quotecheck.db").exists()
+
+
+def test_environment_then_test_config(url, monkeypatch):
+    monkeypatch.setenv("QUOTECHECK_DATABASE_URL", url)
+    monkeypatch.setenv("QUOTECHECK_MAX_PAGE_SIZE", "5")
+    monkeypatch.setenv("QUOTECHECK_MAX_BODY_BYTES", "2000")
+    app = create_app({"MAX_BODY_BYTES": 3000})
+    assert app.extensions["quotecheck"].url == url
+    assert app.config["MAX_PAGE_SIZE"] == 5
+    assert app.config["MAX_BODY_BYTES"] == app.config["MAX_CONTENT_LENGTH"] == 3000
+    client = app.test_client()
+    assert client.get("/v1/quotes?limit=5").status_code == 200
+    assert client.get("/v1/quotes?limit=6").status_code == 422
+    assert client.post("/v1/verify", json={"text": "x" * 3001}).status_code == 413
+
+
+def test_limits_follow_the_config(url):
+    client = create_app(
+        {"DATABASE_URL": url, "MAX_TEXT_CHARS": 10, "MAX_BATCH_ITEMS": 2}
+    ).test_client()
+    assert client.post("/v1/verify", json={"text": "x" * 10}).status_code == 200
+    response = client.post("/v1/verify", json={"text": "x" * 11})
+    assert response.get_json()["errors"] == {"text": ["Longer than maximum length 10."]}
+    items = [{"text": "a"}] * 3
+    assert client.post("/v1/verify/batch", json={"items": items}).status_code == 422
+
+
+def test_without_auto_migrate_the_store_is_not_ready(url):
+    client = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False}).test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"MAX_PAGE_SIZE": 0},
+        {"MAX_TEXT_CHARS": "many"},
+        {"MAX_BATCH_ITEMS": True},
+        {"AUTO_MIGRATE": "yes"},
+        {"DATABASE_URL": ""},
+    ],
+)
+def test_bad_settings_fail_at_startup(url, bad):
+    with pytest.raises(ValueError):
+        create_app({"DATABASE_URL": url, **bad})
