@@ -64,6 +64,7 @@ class QuotecheckApi(Api):
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Return the configured app, with its store opened (and migrated, if AUTO_MIGRATE)."""
     app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the schemas' field order
     default_url = f"sqlite:///{app.instance_path}/quotecheck.db"
     app.config.from_mapping({**_OPENAPI, **SETTINGS, "DATABASE_URL": default_url})
     app.config.from_prefixed_env("QUOTECHECK")
