@@ -60,7 +60,17 @@ _ALNUM = rf"[^\W_{_CJK}]"
 _JOIN = r"(?:'|-(?:[ \t]*\r?\n[ \t]*)?|(?<=\d)[,.](?=\d))"
 _WORD_RE = re.compile(rf"[{_CJK}]|{_ALNUM}+(?:{_JOIN}{_ALNUM}+)*")
 _STRIP_RE = re.compile(r"['\-\s,]")
-_ELLIPSIS_RE = re.compile(r"\.\s?\.\s?\.|\[\s*\]")
+_ELLIPSIS_RE = re.compile(r"\.\s?\.\s?\.|\u2026|\[\s*\]")
+# Characters that the fast path may fold one-for-one (so spans stay put) ...
+_ONE_TO_ONE = str.maketrans(
+    {
+        **{k: v for k, v in _FOLD.items() if isinstance(v, str) and len(v) == 1},
+        0xA0: " ",  # what NFKC makes of a no-break space
+    }
+)
+# ... and the only non-ASCII characters it leaves in place: separators that NFKC would not
+# turn into letters. Anything else takes the careful path.
+_NEEDS_CAREFUL = re.compile(r"[^\x00-\x7f\u2013\u2014\u2015\u2026\u00a0\u2018\u2019\u201c\u201d]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +108,14 @@ class NormalizedText:
 def _canonical(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     """Fold ``text`` for tokenizing; return it with maps to original starts and ends.
 
-    ASCII text keeps its length, so no map is needed (``None``).
+    Text that is ASCII apart from curly quotes, dashes, no-break spaces and "…" keeps its
+    length (those fold one-for-one or separate words as they are), so no map is needed
+    (``None``): the common case, and a fast one.
     """
     if text.isascii():
         return text.lower().replace("`", "'"), None, None
+    if not _NEEDS_CAREFUL.search(text):
+        return text.translate(_ONE_TO_ONE).lower(), None, None
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

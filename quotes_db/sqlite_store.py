@@ -6,10 +6,12 @@ import datetime as dt
 import functools
 import hashlib
 import heapq
+import itertools
 import json
 import math
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,25 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+IMPORT_CHUNK = 1000  # quotes looked up and inserted together during an import
+
+# Fields whose change makes an import an update rather than "unchanged".
+_COMPARED = (
+    "text",
+    "speaker_id",
+    "said_at",
+    "context",
+    "source_title",
+    "source_url",
+    "source_publisher",
+    "source_published_at",
+    "tags",
+)
+_INSERT_COLUMNS = ("ref", "text", "norm", "norm_key", "speaker_id", *_COMPARED[2:])
+_INSERT_SQL = (
+    f"INSERT INTO quotes({', '.join(_INSERT_COLUMNS)}, created_at, updated_at)"
+    f" VALUES ({', '.join(':' + c for c in _INSERT_COLUMNS)}, :created_at, :updated_at)"
+)
 
 # Forward migrations; schema version N is reached by running MIGRATIONS[N - 1].
 MIGRATIONS: tuple[str, ...] = (
@@ -406,48 +427,77 @@ class SQLiteQuoteStore:
     def import_quotes(self, quotes: Iterable[NewQuote]) -> ImportReport:
         created = updated = unchanged = 0
         speaker_ids: dict[str, int] = {}
+        terms: Counter[str] = Counter()
         with self._tx() as conn:
-            for quote in quotes:
-                key = speaker_key(quote.speaker)
-                speaker_id = speaker_ids.get(key)
-                if speaker_id is None:
-                    speaker_id = self._speaker_id(conn, quote.speaker, create=True)
-                    assert speaker_id is not None
-                    speaker_ids[key] = speaker_id
-                values = self._row_values(quote, speaker_id)
-                if quote.ref is not None:
-                    row = conn.execute(
-                        "SELECT id, text, speaker_id, said_at, context, source_title, source_url,"
-                        " source_publisher, source_published_at, tags FROM quotes WHERE ref = ?",
-                        (quote.ref,),
-                    ).fetchone()
-                    if row is not None:
-                        new = tuple(
-                            values[c]
-                            for c in (
-                                "text",
-                                "speaker_id",
-                                "said_at",
-                                "context",
-                                "source_title",
-                                "source_url",
-                                "source_publisher",
-                                "source_published_at",
-                                "tags",
-                            )
-                        )
-                        if tuple(row[1:]) == new:
+            for chunk in _batched(quotes, IMPORT_CHUNK):
+                rows: list[tuple[str | None, dict[str, object]]] = []
+                for quote in chunk:
+                    key = speaker_key(quote.speaker)
+                    if key not in speaker_ids:
+                        speaker_id = self._speaker_id(conn, quote.speaker, create=True)
+                        assert speaker_id is not None
+                        speaker_ids[key] = speaker_id
+                    rows.append((quote.ref, self._row_values(quote, speaker_ids[key])))
+                existing = self._existing_refs(conn, [ref for ref, _ in rows if ref is not None])
+                duplicates = self._existing_words(
+                    conn, [str(v["norm_key"]) for ref, v in rows if ref is None]
+                )
+                inserts: list[dict[str, object]] = []
+                new_refs: dict[str, int] = {}
+                for ref, values in rows:
+                    compared = tuple(values[c] for c in _COMPARED)
+                    if ref is not None and ref in existing:
+                        quote_id, stored = existing[ref]
+                        if stored == compared:
                             unchanged += 1
                         else:
-                            self._update_row(conn, int(row[0]), values)
+                            self._update_row(conn, quote_id, values)
+                            existing[ref] = (quote_id, compared)
                             updated += 1
-                        continue
-                elif self._duplicate_of(conn, values) is not None:
-                    unchanged += 1
-                    continue
-                self._insert(conn, values)
-                created += 1
+                    elif ref is not None and ref in new_refs:
+                        inserts[new_refs[ref]] = values  # the file's last record wins
+                        updated += 1
+                    elif ref is None and (_words_key(values)) in duplicates:
+                        unchanged += 1
+                    else:
+                        if ref is None:
+                            duplicates.add(_words_key(values))
+                        else:
+                            new_refs[ref] = len(inserts)
+                        inserts.append(values)
+                now = _now()
+                conn.executemany(
+                    _INSERT_SQL, [{**v, "created_at": now, "updated_at": now} for v in inserts]
+                )
+                for values in inserts:
+                    terms.update(set(str(values["norm"]).split()))
+                created += len(inserts)
+            _apply_term_counts(conn, terms, quotes=created)
         return ImportReport(created, updated, unchanged)
+
+    def _existing_refs(
+        self, conn: sqlite3.Connection, refs: list[str]
+    ) -> dict[str, tuple[int, tuple[object, ...]]]:
+        found: dict[str, tuple[int, tuple[object, ...]]] = {}
+        for part in _chunks(list(dict.fromkeys(refs)), 500):
+            marks = ",".join("?" * len(part))
+            for row in conn.execute(
+                f"SELECT ref, id, {', '.join(_COMPARED)} FROM quotes WHERE ref IN ({marks})", part
+            ):
+                found[row[0]] = (int(row[1]), tuple(row[2:]))
+        return found
+
+    def _existing_words(
+        self, conn: sqlite3.Connection, norm_keys: list[str]
+    ) -> set[tuple[object, ...]]:
+        found: set[tuple[object, ...]] = set()
+        for part in _chunks(list(dict.fromkeys(norm_keys)), 500):
+            marks = ",".join("?" * len(part))
+            for row in conn.execute(
+                f"SELECT norm_key, speaker_id, norm FROM quotes WHERE norm_key IN ({marks})", part
+            ):
+                found.add(tuple(row))
+        return found
 
     def _update_row(
         self, conn: sqlite3.Connection, quote_id: int, values: dict[str, object]
@@ -644,6 +694,10 @@ class SQLiteQuoteStore:
         return [Candidate(i, rows[i][0], tuple(rows[i][1].split())) for i in ids if i in rows]
 
 
+def _words_key(values: dict[str, object]) -> tuple[object, ...]:
+    return (values["norm_key"], values["speaker_id"], values["norm"])
+
+
 def _count_terms(conn: sqlite3.Connection, norm: str, delta: int) -> None:
     """Add ``delta`` to the document frequency of every distinct word of ``norm``."""
     _apply_term_counts(conn, {t: delta for t in set(norm.split())}, quotes=delta)
@@ -689,6 +743,12 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
+
+
+def _batched(items: Iterable[NewQuote], size: int) -> Iterator[list[NewQuote]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
