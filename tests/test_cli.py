@@ -95,7 +95,9 @@ def test_init_migrates_and_loads_seeds_once(
 ) -> None:
     code, out, _ = run(capsys, "init")
     assert code == 0
-    assert "schema version 1" in out
+    from quotes_db.sqlite_store import MIGRATIONS
+
+    assert f"schema version {len(MIGRATIONS)}" in out
     assert f"loaded {SEED_COUNT} seed quotes" in out
     assert opened.count_quotes() == SEED_COUNT
 

@@ -587,3 +587,38 @@ def test_sqlite_unmigrated_store_is_unavailable(tmp_path) -> None:
 def test_open_store_rejects_unsupported_urls(url: str) -> None:
     with pytest.raises(ValueError):
         open_store(url)
+
+
+def test_migration_from_version_1_indexes_existing_quotes(tmp_path) -> None:
+    # a database written by the first schema (FTS5 index) is brought forward: the quotes
+    # it holds get posting lists and are found again
+    import sqlite3
+
+    from quotes_db.sqlite_store import MIGRATIONS, SQLiteQuoteStore, _statements
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    first = MIGRATIONS[0]
+    assert isinstance(first, str)
+    for statement in _statements(first):
+        conn.execute(statement)
+    when = "2026-01-01T00:00:00+00:00"
+    conn.execute("INSERT INTO speakers VALUES (1, 'Donald Trump', ?, ?)", (when, when))
+    conn.execute(
+        "INSERT INTO quotes(id, text, norm, norm_key, speaker_id, created_at, updated_at)"
+        " VALUES (7, 'Pay billions of dollars', 'pay billions of dollars', 'k', 1, ?, ?)",
+        (when, when),
+    )
+    conn.execute("INSERT INTO terms VALUES ('pay', 1), ('billions', 1), ('of', 1), ('dollars', 1)")
+    conn.execute("UPDATE counters SET value = 1 WHERE name = 'quotes'")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    store = SQLiteQuoteStore(path)
+    assert store.migrate() == len(MIGRATIONS)
+    assert [c.quote_id for c in store.candidates(["billions", "dollars"], limit=5)] == [7]
+    assert store.list_quotes(text="billions").total == 1
+    tables = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
+    assert "quotes_fts" not in tables
+    store.close()

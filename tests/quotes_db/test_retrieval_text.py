@@ -1,4 +1,4 @@
-"""Any text at all reaches the FTS5 index safely: user input is never query syntax."""
+"""Any text at all reaches the word index and the matcher safely: nothing is query syntax."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from quotes_db.matching import verify
 from quotes_db.models import VERDICTS
 from quotes_db.normalization import words
 from quotes_db.seeding import load_seeds
-from quotes_db.sqlite_store import fts_query
 from quotes_db.store import QuoteStore, open_store
 
 FTS5_SYNTAX = [
@@ -121,20 +120,6 @@ def test_verify_never_raises(fts_store: QuoteStore, text: str, speaker: str | No
     for match in result.matches:
         assert 0 <= match.text_span[0] <= match.text_span[1] <= len(text)
         assert 0 <= match.quote_span[0] <= match.quote_span[1] <= len(match.quote.text)
-
-
-@pytest.mark.parametrize(
-    ("terms", "query"),
-    [
-        (["billions"], '"billions"'),
-        (['say "hi"'], '"say ""hi"""'),  # an inner quote is doubled, never closes the phrase
-        (["NEAR(", "*"], '"NEAR(" OR "*"'),
-        (["", "a"], '"a"'),  # empty terms are dropped
-        ([], ""),
-    ],
-)
-def test_fts_query_quotes_every_term(terms: list[str], query: str) -> None:
-    assert fts_query(terms) == query
 
 
 def test_operators_are_literal_words(fts_store: QuoteStore) -> None:
