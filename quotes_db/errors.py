@@ -38,8 +38,17 @@ class ImportFormatError(QuotesDbError):
     def __init__(self, message: str, *, line: int, path: str | None = None) -> None:
         where = f"{path}:{line}" if path else f"line {line}"
         super().__init__(f"{where}: {message}")
+        self.message = message
         self.line = line
         self.path = path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # keyword-only arguments: rebuild explicitly (it crosses process boundaries)
+        return (_import_format_error, (self.message, self.line, self.path))
+
+
+def _import_format_error(message: str, line: int, path: str | None) -> ImportFormatError:
+    return ImportFormatError(message, line=line, path=path)
 
 
 class StoreUnavailableError(QuotesDbError):

@@ -15,6 +15,7 @@ __all__ = [
     "ImportReport",
     "Match",
     "NewQuote",
+    "NormalizedQuote",
     "Page",
     "Quote",
     "Source",
@@ -72,6 +73,14 @@ class NewQuote:
     context: str | None = None
     source: Source | None = None
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedQuote(NewQuote):
+    """A NewQuote whose normalised words (``normalization.words`` joined by spaces) were
+    already computed, by an import worker process, so the store need not redo it."""
+
+    norm: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ import math
 import sqlite3
 import threading
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,16 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
-from .models import Candidate, ImportReport, NewQuote, Page, Quote, Source, Speaker
+from .models import (
+    Candidate,
+    ImportReport,
+    NewQuote,
+    NormalizedQuote,
+    Page,
+    Quote,
+    Source,
+    Speaker,
+)
 from .normalization import words
 from .store import UPDATABLE_FIELDS, speaker_key
 
@@ -38,6 +46,8 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is shared anyway
+IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
 IMPORT_CHUNK = 1000  # quotes looked up and inserted together during an import
 
 # Fields whose change makes an import an update rather than "unchanged".
@@ -54,11 +64,15 @@ _COMPARED = (
 )
 _INSERT_COLUMNS = ("ref", "text", "norm", "norm_key", "speaker_id", *_COMPARED[2:])
 _INSERT_SQL = (
-    f"INSERT INTO quotes({', '.join(_INSERT_COLUMNS)}, created_at, updated_at)"
-    f" VALUES ({', '.join(':' + c for c in _INSERT_COLUMNS)}, :created_at, :updated_at)"
+    f"INSERT INTO quotes(id, {', '.join(_INSERT_COLUMNS)}, created_at, updated_at)"
+    f" VALUES (:id, {', '.join(':' + c for c in _INSERT_COLUMNS)}, :created_at, :updated_at)"
 )
-_INSERT_SQL_WITH_ID = _INSERT_SQL.replace("INSERT INTO quotes(", "INSERT INTO quotes(id, ").replace(
-    "VALUES (", "VALUES (:id, "
+_BULK_INSERT_SQL = (
+    "INSERT INTO quotes(id, ref, norm, norm_key, "
+    + ", ".join(_COMPARED)
+    + ", created_at, updated_at) VALUES ("
+    + ", ".join("?" * (4 + len(_COMPARED) + 2))
+    + ")"
 )
 
 # Forward migrations; schema version N is reached by running MIGRATIONS[N - 1], an SQL
@@ -164,8 +178,8 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _norm_of(text: str) -> tuple[str, str]:
-    norm = " ".join(words(text))
+def _norm_of(text: str, known: str = "") -> tuple[str, str]:
+    norm = known or " ".join(words(text))
     if not norm:
         raise InvalidQuoteError("the quote text contains no words", field="text")
     return norm, hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
@@ -192,6 +206,7 @@ class SQLiteQuoteStore:
                 conn.execute("PRAGMA foreign_keys=ON")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA busy_timeout=10000")
+                conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailableError(f"cannot open {self.path}: {exc}") from exc
             self._local.conn = conn
@@ -226,6 +241,8 @@ class SQLiteQuoteStore:
                     for statement in _statements(step):
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
+            # an import that was interrupted may have left quotes that are not indexed yet
+            _index_pending(conn)
             return len(MIGRATIONS)
 
     def schema_version(self) -> int:
@@ -400,16 +417,13 @@ class SQLiteQuoteStore:
 
     def _insert(self, conn: sqlite3.Connection, values: dict[str, object]) -> int:
         now = _now()
-        row = {**values, "created_at": now, "updated_at": now}
+        row = {**values, "created_at": now, "updated_at": now, "id": _next_id(conn)}
         try:
             cur = conn.execute(_INSERT_SQL, row)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"a quote with ref {values['ref']!r} already exists") from exc
         quote_id = int(cur.lastrowid or 0)
-        _count_terms(conn, str(values["norm"]), +1)
-        postings = _Postings()
-        postings.add(quote_id, str(values["norm"]))
-        postings.write(conn)
+        _index_pending(conn)
         return quote_id
 
     def _duplicate_of(self, conn: sqlite3.Connection, values: dict[str, object]) -> int | None:
@@ -435,64 +449,79 @@ class SQLiteQuoteStore:
         return self.get_quote(quote_id)
 
     @_guarded
-    def import_quotes(self, quotes: Iterable[NewQuote]) -> ImportReport:
+    def import_quotes(
+        self,
+        quotes: Iterable[NewQuote],
+        *,
+        commit_every: int | None = None,
+        may_commit: Callable[[], bool] = lambda: True,
+    ) -> ImportReport:
         created = updated = unchanged = 0
         speaker_ids: dict[str, int] = {}
-        terms: Counter[str] = Counter()
-        postings = _Postings()
-        with self._tx() as conn:
+        since_commit = 0  # quotes read since the last commit
+        with self._tx() as conn, _bigger_cache(conn):
             for chunk in _batched(quotes, IMPORT_CHUNK):
-                rows: list[tuple[str | None, dict[str, object]]] = []
+                rows: list[tuple[NewQuote, tuple[object, ...]]] = []
                 for quote in chunk:
                     key = speaker_key(quote.speaker)
                     if key not in speaker_ids:
                         speaker_id = self._speaker_id(conn, quote.speaker, create=True)
                         assert speaker_id is not None
                         speaker_ids[key] = speaker_id
-                    rows.append((quote.ref, self._row_values(quote, speaker_ids[key])))
-                existing = self._existing_refs(conn, [ref for ref, _ in rows if ref is not None])
+                    rows.append((quote, _compared_fields(quote, speaker_ids[key])))
+                existing = self._existing_refs(conn, [q.ref for q, _ in rows if q.ref is not None])
+                norms = {
+                    id(q): _norm_of(q.text, _known_norm(q))
+                    for q, _ in rows
+                    if q.ref not in existing
+                }
                 duplicates = self._existing_words(
-                    conn, [str(v["norm_key"]) for ref, v in rows if ref is None]
+                    conn, [norms[id(q)][1] for q, _ in rows if q.ref is None]
                 )
-                inserts: list[dict[str, object]] = []
+                inserts: list[tuple[NewQuote, tuple[object, ...]]] = []
                 new_refs: dict[str, int] = {}
-                for ref, values in rows:
-                    compared = tuple(values[c] for c in _COMPARED)
+                for quote, fields in rows:
+                    ref = quote.ref
                     if ref is not None and ref in existing:
                         quote_id, stored = existing[ref]
-                        if stored == compared:
+                        if stored == fields:
                             unchanged += 1
                         else:
-                            self._update_row(conn, quote_id, values)
-                            existing[ref] = (quote_id, compared)
+                            self._update_row(
+                                conn, quote_id, self._row_values(quote, int(str(fields[1])))
+                            )
+                            existing[ref] = (quote_id, fields)
                             updated += 1
-                    elif ref is not None and ref in new_refs:
-                        inserts[new_refs[ref]] = values  # the file's last record wins
+                        continue
+                    if ref is not None and ref in new_refs:
+                        inserts[new_refs[ref]] = (quote, fields)  # the file's last record wins
                         updated += 1
-                    elif ref is None and (_words_key(values)) in duplicates:
-                        unchanged += 1
+                        continue
+                    if ref is None:
+                        words_key = (norms[id(quote)][1], fields[1], norms[id(quote)][0])
+                        if words_key in duplicates:
+                            unchanged += 1
+                            continue
+                        duplicates.add(words_key)
                     else:
-                        if ref is None:
-                            duplicates.add(_words_key(values))
-                        else:
-                            new_refs[ref] = len(inserts)
-                        inserts.append(values)
+                        new_refs[ref] = len(inserts)
+                    inserts.append((quote, fields))
                 now = _now()
                 first = _next_id(conn)
-                conn.executemany(
-                    _INSERT_SQL_WITH_ID,
-                    [
-                        {**v, "id": first + n, "created_at": now, "updated_at": now}
-                        for n, v in enumerate(inserts)
-                    ],
-                )
-                for n, values in enumerate(inserts):
-                    norm = str(values["norm"])
-                    terms.update(set(norm.split()))
-                    postings.add(first + n, norm)
+                batch = []
+                for n, (quote, fields) in enumerate(inserts):
+                    norm, norm_key = norms[id(quote)]
+                    batch.append((first + n, quote.ref, norm, norm_key, *fields, now, now))
+                conn.executemany(_BULK_INSERT_SQL, batch)
                 created += len(inserts)
-            _apply_term_counts(conn, terms, quotes=created)
-            postings.write(conn)
+                since_commit += len(chunk)
+                if commit_every and since_commit >= commit_every and may_commit():
+                    # the quotes are safe; indexing them waits for the end (or, if this
+                    # import is interrupted, for the next write or start-up)
+                    conn.execute("COMMIT")
+                    conn.execute("BEGIN IMMEDIATE")
+                    since_commit = 0
+            _index_pending(conn)
         return ImportReport(created, updated, unchanged)
 
     def _existing_refs(
@@ -523,14 +552,15 @@ class SQLiteQuoteStore:
         self, conn: sqlite3.Connection, quote_id: int, values: dict[str, object]
     ) -> None:
         old = conn.execute("SELECT norm FROM quotes WHERE id = ?", (quote_id,)).fetchone()
-        if old is not None and old[0] != values["norm"]:
-            _count_terms(conn, old[0], -1)
-            _count_terms(conn, str(values["norm"]), +1)
+        indexed = quote_id <= _indexed_upto(conn)  # else the next _index_pending reads it
+        if old is not None and old[0] != values["norm"] and indexed:
+            before, after = set(old[0].split()), set(str(values["norm"]).split())
+            _apply_term_counts(conn, {t: -1 for t in before - after}, quotes=0)
             # words the quote gains get its id; ids under words it lost are left to be
             # skipped at read time and dropped when those lists are compacted
             postings = _Postings()
-            postings.add(quote_id, str(values["norm"]), skip=set(old[0].split()))
-            postings.write(conn)
+            postings.add(quote_id, str(values["norm"]), skip=before)
+            postings.write(conn, quotes=0)
         row = {**values, "updated_at": _now(), "id": quote_id}
         sets = ", ".join(f"{c} = :{c}" for c in row if c != "id")
         try:
@@ -597,7 +627,8 @@ class SQLiteQuoteStore:
             if old is None:
                 raise NotFoundError(f"no quote with id {quote_id}")
             conn.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
-            _count_terms(conn, old[0], -1)
+            if quote_id <= _indexed_upto(conn):
+                _count_terms(conn, old[0], -1)
 
     @_guarded
     def list_quotes(
@@ -766,6 +797,7 @@ class SQLiteQuoteStore:
 
 _ID_DTYPE = np.dtype("<u4")  # quote ids in posting lists: 32-bit, little-endian
 COMPACT_SEGMENTS = 32  # a word's list is merged into one row once it has this many
+SMALL_WRITE_TERMS = 1_000  # writes touching more words than this skip the compaction check
 
 
 class _Postings:
@@ -775,37 +807,49 @@ class _Postings:
         self._lists: dict[str, array[int]] = {}
 
     def add(self, quote_id: int, norm: str, *, skip: set[str] | None = None) -> None:
+        self.add_terms(quote_id, set(norm.split()) - (skip or set()))
+
+    def add_terms(self, quote_id: int, terms: set[str]) -> None:
         if quote_id > 0xFFFFFFFF:
             raise StoreUnavailableError("quote ids beyond 2**32 do not fit the word index")
-        for term in set(norm.split()):
-            if skip is None or term not in skip:
-                self._lists.setdefault(term, array("I")).append(quote_id)
+        lists = self._lists
+        for term in terms:
+            found = lists.get(term)
+            if found is None:
+                lists[term] = array("I", (quote_id,))
+            else:
+                found.append(quote_id)
 
-    def write(self, conn: sqlite3.Connection) -> None:
-        """Store the gathered ids as a new segment of each word's list; compact long lists."""
+    def write(self, conn: sqlite3.Connection, *, quotes: int, count: bool = True) -> None:
+        """Store the gathered ids as a new segment of each word's list, add them to the words'
+        document frequencies (unless ``count`` is false) and ``quotes`` to the quote count."""
+        conn.execute("UPDATE counters SET value = value + ? WHERE name = 'quotes'", (quotes,))
         if not self._lists:
             return
         row = conn.execute(
             "UPDATE counters SET value = value + 1 WHERE name = 'segment' RETURNING value"
         ).fetchone()
         segment = int(row[0])
+        items = sorted(self._lists.items())  # in key order: B-tree pages are visited once
+        self._lists = {}
         conn.executemany(
             "INSERT INTO postings(term, seg, ids) VALUES (?, ?, ?)",
-            ((t, segment, _pack(ids)) for t, ids in self._lists.items()),
+            ((t, segment, _pack(ids)) for t, ids in items),
         )
-        terms = list(self._lists)
-        self._lists = {}
+        conn.executemany(
+            "INSERT INTO terms(term, df, segs) VALUES (?, ?, 1) ON CONFLICT(term)"
+            " DO UPDATE SET df = df + excluded.df, segs = segs + 1",
+            ((t, len(ids) if count else 0) for t, ids in items),
+        )
+        if len(items) > SMALL_WRITE_TERMS:
+            return  # a bulk write: reading a few more segments costs less than checking
+        terms = [t for t, _ in items]
         for chunk in _chunks(terms, 500):
             marks = ",".join("?" * len(chunk))
-            long = [
-                r[0]
-                for r in conn.execute(
-                    f"SELECT term FROM postings WHERE term IN ({marks})"
-                    f" GROUP BY term HAVING count(*) >= {COMPACT_SEGMENTS}",
-                    chunk,
-                )
-            ]
-            for term in long:
+            for (term,) in conn.execute(
+                f"SELECT term FROM terms WHERE term IN ({marks}) AND segs >= ?",
+                [*chunk, COMPACT_SEGMENTS],
+            ).fetchall():
                 _compact(conn, term)
 
 
@@ -826,6 +870,7 @@ def _compact(conn: sqlite3.Connection, term: str) -> None:
         )
     ]
     conn.execute("DELETE FROM postings WHERE term = ?", (term,))
+    conn.execute("UPDATE terms SET segs = ? WHERE term = ?", (1 if live else 0, term))
     if live:
         conn.execute(
             "INSERT INTO postings(term, seg, ids) VALUES (?, ?, ?)",
@@ -833,8 +878,47 @@ def _compact(conn: sqlite3.Connection, term: str) -> None:
         )
 
 
+@contextmanager
+def _bigger_cache(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+
+
+def _indexed_upto(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM counters WHERE name = 'indexed'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _index_pending(conn: sqlite3.Connection) -> int:
+    """Index the quotes written since the last indexing (ids above the 'indexed' mark).
+
+    The word index is derived data: writes store quotes first and index them here, in the
+    same transaction. A bulk import indexes once at its end, as one segment per word; one
+    that was interrupted after committing some batches is caught up by the next call.
+    Returns how many quotes were indexed.
+    """
+    mark = _indexed_upto(conn)
+    postings = _Postings()
+    count, last = 0, mark
+    for quote_id, norm in conn.execute(
+        "SELECT id, norm FROM quotes WHERE id > ? ORDER BY id", (mark,)
+    ):
+        postings.add_terms(quote_id, set(norm.split()))
+        count, last = count + 1, quote_id
+    if count:
+        postings.write(conn, quotes=count)
+        conn.execute("UPDATE counters SET value = ? WHERE name = 'indexed'", (last,))
+    return count
+
+
 def _next_id(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0])
+    """The id for a new quote: never one at or below the indexed mark, even if the quote
+    that had it was deleted, or the new quote would never be indexed."""
+    top = int(conn.execute("SELECT coalesce(max(id), 0) FROM quotes").fetchone()[0])
+    return max(top, _indexed_upto(conn)) + 1
 
 
 def _migrate_to_postings(conn: sqlite3.Connection) -> None:
@@ -846,14 +930,34 @@ def _migrate_to_postings(conn: sqlite3.Connection) -> None:
     for name in ("quotes_ai", "quotes_ad", "quotes_au"):
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     conn.execute("DROP TABLE IF EXISTS quotes_fts")
+    # how many segments each word's list has, to know when to compact it
+    conn.execute("ALTER TABLE terms ADD COLUMN segs INTEGER NOT NULL DEFAULT 0")
     postings = _Postings()
     for quote_id, norm in conn.execute("SELECT id, norm FROM quotes ORDER BY id").fetchall():
         postings.add(quote_id, norm)
-    postings.write(conn)
+    postings.write(conn, quotes=0, count=False)
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM quotes").fetchone()[0]
+    conn.execute("INSERT INTO counters(name, value) VALUES ('indexed', ?)", (last,))
 
 
-def _words_key(values: dict[str, object]) -> tuple[object, ...]:
-    return (values["norm_key"], values["speaker_id"], values["norm"])
+def _known_norm(quote: NewQuote) -> str:
+    return quote.norm if isinstance(quote, NormalizedQuote) else ""
+
+
+def _compared_fields(quote: NewQuote, speaker_id: int) -> tuple[object, ...]:
+    """The stored columns named in _COMPARED, in that order, for a quote."""
+    source = quote.source
+    return (
+        quote.text,
+        speaker_id,
+        quote.said_at.isoformat() if quote.said_at else None,
+        quote.context,
+        source.title if source else None,
+        source.url if source else None,
+        source.publisher if source else None,
+        source.published_at.isoformat() if source and source.published_at else None,
+        json.dumps(list(quote.tags), ensure_ascii=False) if quote.tags else "[]",
+    )
 
 
 def _count_terms(conn: sqlite3.Connection, norm: str, delta: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -39,8 +39,19 @@ class QuoteStore(Protocol):
         """Store one quote and return it; ConflictError when its ref is taken."""
         ...
 
-    def import_quotes(self, quotes: Iterable[NewQuote]) -> ImportReport:
-        """Upsert quotes by ref in one transaction: all of them are stored, or none."""
+    def import_quotes(
+        self,
+        quotes: Iterable[NewQuote],
+        *,
+        commit_every: int | None = None,
+        may_commit: Callable[[], bool] = lambda: True,
+    ) -> ImportReport:
+        """Upsert quotes by ref; return the counts.
+
+        One transaction: all of them are stored, or none. With ``commit_every``, the work so
+        far is committed after about that many quotes whenever ``may_commit()`` says so, so
+        that a long import that is interrupted keeps what it had done.
+        """
         ...
 
     def get_quote(self, quote_id: int) -> Quote:

@@ -622,3 +622,36 @@ def test_migration_from_version_1_indexes_existing_quotes(tmp_path) -> None:
     tables = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
     assert "quotes_fts" not in tables
     store.close()
+
+
+def test_a_quote_added_after_deleting_the_newest_is_indexed(store: QuoteStore) -> None:
+    # ids are never reused below the index's mark, or the new quote would go unindexed
+    first = store.add_quote(NewQuote(text="Pay billions of dollars to the Taliban", speaker="A"))
+    store.delete_quote(first.id)
+    second = store.add_quote(NewQuote(text="Return the military equipment now", speaker="B"))
+    assert second.id != first.id
+    found = store.candidates(["military", "equipment"], limit=5)
+    assert [c.quote_id for c in found] == [second.id]
+
+
+def test_an_interrupted_import_is_indexed_by_the_next_start(
+    store: QuoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # quotes committed by a batch whose import then died are caught up by migrate()
+    monkeypatch.setattr("quotes_db.sqlite_store.IMPORT_CHUNK", 5)
+    quotes = [
+        NewQuote(text=f"Quote number {n} about bananas", speaker="S", ref=f"r{n}")
+        for n in range(12)
+    ]
+
+    def dies() -> Iterator[NewQuote]:
+        yield from quotes
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.import_quotes(dies(), commit_every=5)
+    assert store.count_quotes() == 10  # two committed batches...
+    assert store.candidates(["bananas"], limit=20) == []  # ...not indexed yet
+    store.migrate()
+    assert len(store.candidates(["bananas"], limit=20)) == 10
+    assert store.total_documents() == 10
