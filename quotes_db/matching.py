@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rapidfuzz import process
 from rapidfuzz.distance import LCSseq, Levenshtein
 
 from .lexicon import is_english_word
@@ -41,8 +43,8 @@ Op = tuple[str, int, int, int, int]  # (tag, quote start, quote end, text start,
 class MatchOptions:
     """Tunable thresholds of the matcher (defaults measured with ``make eval``)."""
 
-    retrieve: int = 200  # candidates read from the index
-    rescore: int = 6  # candidates aligned word by word
+    retrieve: int = 60  # candidates read from the index
+    rescore: int = 4  # candidates aligned word by word
     fragment_coverage: float = 0.9  # a run covering less of the quote is a fragment
     typo_share: float = 1 / 8  # misspellings allowed in a verified quote
     min_words: int = 4  # fewer shared words than this is never a match
@@ -145,6 +147,7 @@ def _canonical_words(
 ) -> list[_QWord]:
     """Map tokens first..last of ``text`` onto quote words where they are misspellings."""
     qset = set(quote_words)
+    ordered = tuple(dict.fromkeys(quote_words))  # for ties broken the same way every time
     pairs = {a + b: (a, b) for a, b in zip(quote_words, quote_words[1:], strict=False)}
     words = text.words
     out: list[_QWord] = []
@@ -158,7 +161,7 @@ def _canonical_words(
         # two words of the text that are one quote word ("be fore", "fellow citizens")
         if i < last:
             joined = w + words[i + 1]
-            best = _closest(joined, qset, limit=1)
+            best = _closest(joined, ordered, limit=1)
             if best is not None and (
                 joined == best or not (_known(w, vocabulary) and _known(words[i + 1], vocabulary))
             ):
@@ -172,7 +175,7 @@ def _canonical_words(
                 out.extend((_QWord(a, i, i, False), _QWord(b, i, i, False)))
                 i += 1
                 continue
-            best = _closest(w, qset, limit=_max_edits(w))
+            best = _closest(w, ordered, limit=_max_edits(w))
             if best is not None:
                 out.append(_QWord(best, i, i, True))
                 i += 1
@@ -188,15 +191,12 @@ def _canonical_words(
     return out
 
 
-def _closest(word: str, options, *, limit: int) -> str | None:
-    best, best_distance = None, limit + 1
-    for option in options:
-        if abs(len(option) - len(word)) > limit:
-            continue
-        d = Levenshtein.distance(word, option, score_cutoff=limit)
-        if d < best_distance:
-            best, best_distance = option, d
-    return best
+def _closest(word: str, options: Iterable[str], *, limit: int) -> str | None:
+    """The option within ``limit`` edits of ``word`` (the nearest; the first on a tie)."""
+    found = process.extractOne(
+        word, options, scorer=Levenshtein.distance, processor=None, score_cutoff=limit
+    )
+    return None if found is None else str(found[0])
 
 
 def _window(text: NormalizedText, quote_words: tuple[str, ...]) -> tuple[int, int]:

@@ -734,20 +734,25 @@ class SQLiteQuoteStore:
             picked.append(term)
         if not picked:
             return []
-        weights = {t: math.log((total + 1) / df[t]) for t in picked}
-        arrays, scores = [], []
-        for term, ids in self._postings(picked).items():
-            arrays.append(ids)
-            scores.append(np.full(len(ids), weights[term], dtype=np.float32))
-        if not arrays:
+        lists = self._postings(picked)
+        if not lists:
             return []
-        ids, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
-        score = np.bincount(inverse, weights=np.concatenate(scores))
-        if len(ids) > limit:
-            keep = np.argpartition(-score, limit - 1)[:limit]
-            ids, score = ids[keep], score[keep]
-        order = np.lexsort((ids, -score))  # best score first, then the older quote
-        ranked = [int(i) for i in ids[order]]
+        touched = np.concatenate(list(lists.values()))
+        scores = self._score_buffer(int(touched.max()) + 1)
+        for term, ids in lists.items():
+            # ids are unique within a list, so a fancy-indexed add counts each once
+            scores[ids] += math.log((total + 1) / df[term])
+        touched_scores = scores[touched]
+        scores[touched] = 0.0  # leave the buffer clean for the next query
+        # an id repeats once per chosen word it contains: keep enough to leave ``limit``
+        wanted = limit * len(lists)
+        if len(touched) > wanted:
+            keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
+            touched, touched_scores = touched[keep], touched_scores[keep]
+        order = np.lexsort((touched, -touched_scores))  # best score first, then older quote
+        ordered = touched[order]
+        _, first = np.unique(ordered, return_index=True)
+        ranked = [int(i) for i in ordered[np.sort(first)][:limit]]
         rows: dict[int, tuple[int, str]] = {}
         for chunk in _chunks(ranked, 500):
             marks = ",".join("?" * len(chunk))
@@ -756,6 +761,14 @@ class SQLiteQuoteStore:
             ):
                 rows[quote_id] = (speaker_id, norm)
         return [Candidate(i, rows[i][0], tuple(rows[i][1].split())) for i in ranked if i in rows]
+
+    def _score_buffer(self, size: int) -> np.ndarray:
+        """A zeroed float array of at least ``size`` entries, one per thread, reused."""
+        buffer = getattr(self._local, "scores", None)
+        if buffer is None or len(buffer) < size:
+            buffer = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
+            self._local.scores = buffer
+        return buffer
 
     def _postings(self, terms: Sequence[str]) -> dict[str, np.ndarray]:
         """Return each term's posting list (quote ids, ascending, unique; maybe stale)."""
@@ -766,10 +779,9 @@ class SQLiteQuoteStore:
                 f"SELECT term, ids FROM postings WHERE term IN ({marks}) ORDER BY term, seg", chunk
             ):
                 parts.setdefault(term, []).append(blob)
-        return {
-            t: np.unique(np.frombuffer(b"".join(blobs), dtype=_ID_DTYPE))
-            for t, blobs in parts.items()
-        }
+        # ascending and unique within a segment; across segments an id seldom repeats (a
+        # quote edited to regain a word), and a repeat only weighs that word twice
+        return {t: np.frombuffer(b"".join(blobs), dtype=_ID_DTYPE) for t, blobs in parts.items()}
 
     def _ids_with_all_words(self, terms: list[str]) -> list[int]:
         """Ids of the quotes containing every one of ``terms``, newest first."""
@@ -778,7 +790,7 @@ class SQLiteQuoteStore:
         if any(df[t] == 0 for t in wanted):
             return []
         wanted.sort(key=lambda t: df[t])
-        lists = self._postings(wanted[:4])
+        lists = {t: np.unique(ids) for t, ids in self._postings(wanted[:4]).items()}
         ids = lists.get(wanted[0], np.empty(0, dtype=_ID_DTYPE))
         for term in wanted[1:4]:
             ids = np.intersect1d(ids, lists.get(term, np.empty(0, dtype=_ID_DTYPE)))
