@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq, Levenshtein
 
+from . import calibration
 from .lexicon import is_english_word
 from .lexicon import load as load_lexicon
 from .models import Attribution, Candidate, DiffOp, Match, Quote, Verification
@@ -506,7 +507,7 @@ def verify(
     claimed = speaker.strip() if speaker and speaker.strip() else None
     normalized = normalize(text)
     if not normalized.tokens:
-        return _no_match(claimed, 0.99)
+        return _no_match(claimed, 1.0)
     vocabulary = store.document_frequencies(normalized.words)
     found = _retrieve(store, normalized.words, options)
     alignments = []
@@ -518,17 +519,18 @@ def verify(
     alignments.sort(key=lambda a: a.score, reverse=True)
     matched = [a for a in alignments if a.kind != "no_match"][: max(limit, 1)]
     if not matched:
-        return _no_match(claimed, _no_match_confidence(alignments))
+        return _no_match(claimed, _no_match_evidence(alignments))
     quotes = store.get_quotes([a.candidate.quote_id for a in matched])
     matched = [a for a in matched if a.candidate.quote_id in quotes]
     if not matched:
-        return _no_match(claimed, 0.5)
+        return _no_match(claimed, 0.5)  # the matches were deleted meanwhile
     matched = _prefer_agreeing(matched, quotes, claimed)
     best = matched[0]
     best_quote = quotes[best.candidate.quote_id]
     agrees = None if claimed is None else speaker_agrees(claimed, best_quote.speaker)
     verdict = "misattributed" if agrees is False else best.kind
-    confidence = _confidence(best, matched[1] if len(matched) > 1 else None, verdict)
+    evidence = _evidence(best, matched[1] if len(matched) > 1 else None, verdict)
+    confidence = calibration.apply(verdict, evidence)
     matches = tuple(_match(a, quotes[a.candidate.quote_id], normalized) for a in matched[:limit])
     return Verification(
         verdict=verdict,
@@ -536,6 +538,7 @@ def verify(
         summary=_summary(verdict, matches[0], claimed, best),
         attribution=Attribution(claimed, best_quote.speaker.name, agrees),
         matches=matches,
+        evidence=evidence,
     )
 
 
@@ -559,37 +562,47 @@ def _prefer_agreeing(
     return matched
 
 
-def _no_match(claimed: str | None, confidence: float) -> Verification:
+def _no_match(claimed: str | None, evidence: float) -> Verification:
     return Verification(
         verdict="no_match",
-        confidence=round(confidence, 3),
+        confidence=calibration.apply("no_match", evidence),
         summary=(
             "No quote in our records matches this text; that says nothing about whether "
             "it is true or who said it."
         ),
         attribution=Attribution(claimed, None, None),
         matches=(),
+        evidence=evidence,
     )
 
 
-def _no_match_confidence(alignments: list[Alignment]) -> float:
+def _no_match_evidence(alignments: list[Alignment]) -> float:
+    """How clearly nothing matched: 1 when no candidate came close, less as one did."""
     best = max((a.similarity for a in alignments), default=0.0)
-    return max(0.5, min(0.99, 0.99 - 0.6 * max(0.0, best - 0.3)))
+    return round(max(0.0, min(1.0, 1.0 - best)), 4)
 
 
-def _confidence(best: Alignment, runner_up: Alignment | None, verdict: str) -> float:
-    base = {
-        "verified": 0.97,
-        "fragment": 0.93,
-        "altered": 0.9,
-    }[best.kind]
-    if best.kind == "verified" and best.typos:
-        base -= 0.04 * best.typos
-    if best.kind == "altered":
-        base -= 0.3 * max(0.0, 0.8 - best.similarity)
+def _evidence(best: Alignment, runner_up: Alignment | None, verdict: str) -> float:
+    """How clear-cut the alignment behind a text verdict is, in [0, 1] (before calibration).
+
+    Misspellings (one might be a real word we do not know), a similarity close to the
+    "altered" threshold, a short fragment and a close second candidate all make an answer
+    less certain; ``calibration.apply`` turns this into a probability.
+    """
+    score = 1.0
+    if best.kind == "verified":
+        score -= 0.15 * best.typos
+    elif best.kind == "fragment":
+        score -= 0.4 * max(0.0, 1.0 - best.matched / 12)
+        score -= 0.1 * best.typos
+    else:  # altered
+        score -= 1.5 * max(0.0, 0.9 - best.similarity)
+        score -= 0.1 * best.typos
     if runner_up is not None and runner_up.score >= best.score - 0.5:
-        base -= 0.1
-    return round(max(0.5, min(0.99, base)), 3)
+        score -= 0.3
+    if verdict == "misattributed":
+        score -= 0.05
+    return round(max(0.0, min(1.0, score)), 4)
 
 
 def _match(a: Alignment, quote: Quote, text: NormalizedText) -> Match:

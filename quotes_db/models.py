@@ -146,3 +146,4 @@ class Verification:
     summary: str
     attribution: Attribution
     matches: tuple[Match, ...]
+    evidence: float = 0.0  # the uncalibrated evidence score behind ``confidence``
