@@ -82,6 +82,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         except StoreUnavailableError as exc:
             # Start anyway: /healthz stays up and /readyz reports the database as down.
             app.logger.error("cannot migrate %s: %s", app.config["DATABASE_URL"], exc)
+    # gunicorn may fork workers from this process (preload_app): a SQLite connection must
+    # not cross a fork, so each worker opens its own on first use
+    store.close()
     app.extensions["quotecheck"] = store
     prepare_matching()
 

@@ -99,6 +99,7 @@ class ProblemSchema(Schema):
 
 class HealthSchema(Schema):
     status = fields.String(metadata={"example": "ok"})
+    worker = fields.Integer(metadata={"description": "Process id of the worker that answered."})
 
 
 class ReadySchema(Schema):

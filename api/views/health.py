@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask.views import MethodView
@@ -17,7 +18,7 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, Any]:
         """Report that the process is alive (the database is not consulted)."""
-        return {"status": "ok"}
+        return {"status": "ok", "worker": os.getpid()}
 
 
 @blp.route("/readyz")
