@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "worker": os.getpid()}
 
 
 def test_readyz(client, seeded_store):
