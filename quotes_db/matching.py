@@ -54,8 +54,8 @@ class MatchOptions:
     cut_share: float = 0.4  # ...and showing this much of it is "altered" however much is cut
     reorder_overlap: float = 0.85  # bag-of-words overlap that makes a reorder "altered"
     outside_share: float = 0.25  # most of a text outside a partial match, unless quoted
-    chunk_words: int = 64  # a longer text is searched in overlapping chunks of this size
-    chunk_retrieve: int = 40  # candidates per chunk
+    chunk_words: int = 80  # a longer text is searched in overlapping chunks of this size
+    chunk_retrieve: int = 20  # candidates per chunk
 
 
 DEFAULT_OPTIONS = MatchOptions()
@@ -460,13 +460,18 @@ def _score(a: Alignment) -> float:
     return a.matched - 0.5 * a.edits - 0.1 * a.typos + a.similarity - 0.001 * a.size
 
 
-def _rank(text: NormalizedText, candidates: list[Candidate], keep: int) -> list[Candidate]:
+def _rank(
+    text: NormalizedText, found: list[tuple[Candidate, int, int]], keep: int
+) -> list[Candidate]:
+    """The ``keep`` candidates sharing the longest word subsequence with the part of the
+    text they were found for (the whole text, or a chunk of a long one)."""
     words = list(text.words)
-    n = len(words)
     scored = []
-    for c in candidates:
-        lcs = LCSseq.similarity(list(c.words), words)
-        scored.append((lcs / max(1, min(len(c.words), n)), lcs / max(len(c.words), n), c))
+    for c, first, last in found:
+        part = words[first:last]
+        lcs = LCSseq.similarity(list(c.words), part)
+        n = len(part)
+        scored.append((lcs / max(1, min(len(c.words), n)), lcs / max(len(c.words), n, 1), c))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return [c for _, _, c in scored[:keep]]
 
@@ -477,17 +482,23 @@ def prepare() -> None:
     load_lexicon()
 
 
-def _retrieve(store: QuoteStore, words: tuple[str, ...], options: MatchOptions) -> list[Candidate]:
-    """Candidates for the whole text; a long text (a post, an article) is searched chunk by
-    chunk so that a quote inside it competes only with its neighbourhood's words."""
+def _retrieve(
+    store: QuoteStore, words: tuple[str, ...], options: MatchOptions
+) -> list[tuple[Candidate, int, int]]:
+    """Candidates, each with the range of words it was found for. A long text (a post, an
+    article) is searched chunk by chunk, so that a quote inside it competes only with its
+    neighbourhood's words, and is ranked against that neighbourhood."""
     size = options.chunk_words
     if len(words) <= size + size // 2:
-        return store.candidates(words, limit=options.retrieve)
-    found: dict[int, Candidate] = {}
+        return [(c, 0, len(words)) for c in store.candidates(words, limit=options.retrieve)]
+    found: dict[int, tuple[Candidate, int, int]] = {}
     stride = size - size // 4
     for start in range(0, len(words) - size // 4, stride):
-        for c in store.candidates(words[start : start + size], limit=options.chunk_retrieve):
-            found.setdefault(c.quote_id, c)
+        chunk = words[start : start + size]
+        for c in store.candidates(chunk, limit=options.chunk_retrieve):
+            # rank against the chunk and a quote's length around it
+            reach = len(c.words)
+            found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
     return list(found.values())
 
 
