@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
-from rapidfuzz.distance import LCSseq, Levenshtein
+from rapidfuzz.distance import OSA, LCSseq, Levenshtein
 
 from . import calibration
 from .lexicon import is_english_word
@@ -130,13 +130,19 @@ class Alignment:
         return self.matched / self.size if self.size else 0.0
 
 
+# A word only the store knows must occur in this many quotes to count as a word: stored
+# transcripts have misspellings of their own ("monthy"), which are not words either.
+STORE_WORD_MIN_DF = 3
+
+
 def _known(word: str, vocabulary: dict[str, int]) -> bool:
     """A word the store or the language knows (so not a misspelling); numbers are words."""
-    return vocabulary.get(word, 0) > 0 or word.isdigit() or is_english_word(word)
+    return vocabulary.get(word, 0) >= STORE_WORD_MIN_DF or word.isdigit() or is_english_word(word)
 
 
 def _max_edits(word: str) -> int:
-    return 1 if len(word) <= 4 else 2
+    """Edits (a swap of neighbours counts as one) that a misspelling of ``word`` may have."""
+    return 1 if len(word) <= 3 else 2
 
 
 def _canonical_words(
@@ -195,7 +201,7 @@ def _canonical_words(
 def _closest(word: str, options: Iterable[str], *, limit: int) -> str | None:
     """The option within ``limit`` edits of ``word`` (the nearest; the first on a tie)."""
     found = process.extractOne(
-        word, options, scorer=Levenshtein.distance, processor=None, score_cutoff=limit
+        word, options, scorer=OSA.distance, processor=None, score_cutoff=limit
     )
     return None if found is None else str(found[0])
 
