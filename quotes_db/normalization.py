@@ -101,10 +101,7 @@ class NormalizedText:
     tokens: tuple[Token, ...]
     ellipsis_before: tuple[bool, ...]
     quote_before: tuple[bool, ...]
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(t.norm for t in self.tokens)
+    words: tuple[str, ...]  # the tokens' normalised words
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Return the original-text span covering tokens ``first`` to ``last`` inclusive."""
@@ -125,19 +122,34 @@ def _canonical(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        j = i + 1
+    n = len(text)
+
+    def safe(a: int, b: int) -> None:  # a run that folds one-for-one, copied wholesale
+        if a < b:
+            out.append(text[a:b].translate(_ONE_TO_ONE).lower())
+            starts.extend(range(a, b))
+            ends.extend(range(a + 1, b + 1))
+
+    pos = 0
+    for match in _NEEDS_CAREFUL.finditer(text):
+        k = match.start()
+        if k < pos:
+            continue  # inside a cluster already folded
+        if unicodedata.combining(text[k]) and k > pos:
+            k -= 1  # a combining mark folds together with the letter before it
+        safe(pos, k)
+        j = k + 1
         while j < n and unicodedata.combining(text[j]):
             j += 1
-        piece = text[i:j].translate(_INVISIBLE).translate(_FOLD)
+        piece = text[k:j].translate(_INVISIBLE).translate(_FOLD)
         if piece:
             folded = unicodedata.normalize("NFKC", piece).casefold().translate(_FOLD)
             folded = unicodedata.normalize("NFKC", folded).translate(_INVISIBLE)
             out.append(folded)
-            starts.extend([i] * len(folded))
+            starts.extend([k] * len(folded))
             ends.extend([j] * len(folded))
-        i = j
+        pos = j
+    safe(pos, n)
     return "".join(out), starts, ends
 
 
@@ -161,7 +173,9 @@ def normalize(text: str) -> NormalizedText:
     gap = canon[prev_end:]
     ellipsis.append(bool(_ELLIPSIS_RE.search(gap)))
     quotes.append('"' in gap)
-    return NormalizedText(text, tuple(tokens), tuple(ellipsis), tuple(quotes))
+    return NormalizedText(
+        text, tuple(tokens), tuple(ellipsis), tuple(quotes), tuple(t.norm for t in tokens)
+    )
 
 
 def words(text: str) -> list[str]:
