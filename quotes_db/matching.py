@@ -514,12 +514,15 @@ def verify(
     *,
     speaker: str | None = None,
     limit: int = 3,
+    include_pending: bool = False,
     options: MatchOptions = DEFAULT_OPTIONS,
 ) -> Verification:
     """Verify ``text`` (optionally credited to ``speaker``) against the stored quotes.
 
     Returns the headline verdict with its confidence, a one-sentence summary, the
-    attribution check, and up to ``limit`` matches, best first, each with a word diff.
+    attribution check, and up to ``limit`` matches, best first, each with a word diff. Only
+    approved quotes decide the verdict; with ``include_pending``, matches among quotes that
+    await review (extracted from articles) are reported apart, in ``pending``.
     """
     claimed = speaker.strip() if speaker and speaker.strip() else None
     normalized = normalize(text)
@@ -527,20 +530,26 @@ def verify(
         return _no_match(claimed, 1.0)
     vocabulary = store.document_frequencies(normalized.words)
     found = _retrieve(store, normalized.words, options)
-    alignments = []
-    for candidate in _rank(normalized, found, options.rescore):
-        a = align(normalized, candidate, vocabulary)
-        a.kind = classify(a, options)
-        a.score = _score(a)
-        alignments.append(a)
-    alignments.sort(key=lambda a: a.score, reverse=True)
-    matched = [a for a in alignments if a.kind != "no_match"][: max(limit, 1)]
-    if not matched:
-        return _no_match(claimed, _no_match_evidence(alignments))
-    quotes = store.get_quotes([a.candidate.quote_id for a in matched])
+    approved = _aligned(
+        normalized, [f for f in found if f[0].review == "approved"], vocabulary, options
+    )
+    pending = (
+        _aligned(normalized, [f for f in found if f[0].review == "pending"], vocabulary, options)
+        if include_pending
+        else []
+    )
+    matched = [a for a in approved if a.kind != "no_match"][: max(limit, 1)]
+    waiting = [a for a in pending if a.kind != "no_match"][: max(limit, 1)]
+    quotes = store.get_quotes([a.candidate.quote_id for a in matched + waiting])
     matched = [a for a in matched if a.candidate.quote_id in quotes]
+    pending_matches = tuple(
+        _match(a, quotes[a.candidate.quote_id], normalized)
+        for a in waiting
+        if a.candidate.quote_id in quotes
+    )
     if not matched:
-        return _no_match(claimed, 0.5)  # the matches were deleted meanwhile
+        evidence = _no_match_evidence(approved)
+        return _no_match(claimed, evidence, pending_matches)
     matched = _prefer_agreeing(matched, quotes, claimed)
     best = matched[0]
     best_quote = quotes[best.candidate.quote_id]
@@ -556,7 +565,25 @@ def verify(
         attribution=Attribution(claimed, best_quote.speaker.name, agrees),
         matches=matches,
         evidence=evidence,
+        pending=pending_matches,
     )
+
+
+def _aligned(
+    text: NormalizedText,
+    found: list[tuple[Candidate, int, int]],
+    vocabulary: dict[str, int],
+    options: MatchOptions,
+) -> list[Alignment]:
+    """Align and classify the best-ranked candidates; best alignment first."""
+    alignments = []
+    for candidate in _rank(text, found, options.rescore):
+        a = align(text, candidate, vocabulary)
+        a.kind = classify(a, options)
+        a.score = _score(a)
+        alignments.append(a)
+    alignments.sort(key=lambda a: a.score, reverse=True)
+    return alignments
 
 
 def _prefer_agreeing(
@@ -579,7 +606,9 @@ def _prefer_agreeing(
     return matched
 
 
-def _no_match(claimed: str | None, evidence: float) -> Verification:
+def _no_match(
+    claimed: str | None, evidence: float, pending: tuple[Match, ...] = ()
+) -> Verification:
     return Verification(
         verdict="no_match",
         confidence=calibration.apply("no_match", evidence),
@@ -590,6 +619,7 @@ def _no_match(claimed: str | None, evidence: float) -> Verification:
         attribution=Attribution(claimed, None, None),
         matches=(),
         evidence=evidence,
+        pending=pending,
     )
 
 

@@ -9,6 +9,8 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 __all__ = [
+    "Appearance",
+    "Article",
     "Attribution",
     "Candidate",
     "DiffOp",
@@ -18,6 +20,7 @@ __all__ = [
     "NormalizedQuote",
     "Page",
     "Quote",
+    "REVIEW_STATES",
     "Source",
     "Speaker",
     "Verification",
@@ -48,6 +51,31 @@ class Speaker:
     quote_count: int = 0
 
 
+REVIEW_STATES = ("approved", "pending", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """One place a quote was reported: a source, and where in its text (if stored)."""
+
+    id: int | None  # None for the quote's own source record
+    source: Source
+    article_id: int | None = None
+    start: int | None = None  # span of the quotation in the article's text
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    url: str | None
+    title: str | None
+    publisher: str | None
+    published_at: dt.date | None
+    text: str
+    created_at: dt.datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     id: int
@@ -60,6 +88,12 @@ class Quote:
     tags: tuple[str, ...]
     created_at: dt.datetime
     updated_at: dt.datetime
+    review: str = "approved"  # "pending" quotes (extracted, unreviewed) never verify text
+    appearances: tuple[Appearance, ...] = ()  # first appearance first
+
+    @property
+    def first_appearance(self) -> Appearance | None:
+        return self.appearances[0] if self.appearances else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +107,7 @@ class NewQuote:
     context: str | None = None
     source: Source | None = None
     tags: tuple[str, ...] = ()
+    review: str = "approved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +146,7 @@ class Candidate:
     quote_id: int
     speaker_id: int
     words: tuple[str, ...]
+    review: str = "approved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +183,4 @@ class Verification:
     attribution: Attribution
     matches: tuple[Match, ...]
     evidence: float = 0.0  # the uncalibrated evidence score behind ``confidence``
+    pending: tuple[Match, ...] = ()  # matches among unreviewed quotes, when asked for

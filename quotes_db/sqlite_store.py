@@ -26,6 +26,9 @@ import numpy as np
 
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
+    REVIEW_STATES,
+    Appearance,
+    Article,
     Candidate,
     ImportReport,
     NewQuote,
@@ -61,6 +64,7 @@ _COMPARED = (
     "source_publisher",
     "source_published_at",
     "tags",
+    "review",
 )
 _INSERT_COLUMNS = ("ref", "text", "norm", "norm_key", "speaker_id", *_COMPARED[2:])
 _INSERT_SQL = (
@@ -135,12 +139,41 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 2: posting lists in a table of our own instead of FTS5, whose maintenance was two
     # thirds of import time and whose OR queries were too slow at a million quotes
     lambda conn: _migrate_to_postings(conn),
+    # 3: provenance: review state, the articles quotes were found in, and appearances
+    """
+    ALTER TABLE quotes ADD COLUMN review TEXT NOT NULL DEFAULT 'approved';
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        url TEXT UNIQUE,
+        title TEXT,
+        publisher TEXT,
+        published_at TEXT,
+        text TEXT NOT NULL,
+        text_key TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_text_key ON articles(text_key);
+    CREATE TABLE appearances (
+        id INTEGER PRIMARY KEY,
+        quote_id INTEGER NOT NULL REFERENCES quotes(id) ON DELETE CASCADE,
+        article_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+        title TEXT,
+        url TEXT,
+        publisher TEXT,
+        published_at TEXT,
+        start INTEGER,
+        "end" INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX appearances_quote ON appearances(quote_id);
+    CREATE INDEX appearances_article ON appearances(article_id);
+    """,
 )
 
 _QUOTE_COLUMNS = (
     "q.id, q.ref, q.text, q.said_at, q.context, q.source_title, q.source_url, "
     "q.source_publisher, q.source_published_at, q.tags, q.created_at, q.updated_at, "
-    "s.id, s.name"
+    "s.id, s.name, q.review"
 )
 
 
@@ -413,6 +446,7 @@ class SQLiteQuoteStore:
                 source.published_at.isoformat() if source.published_at else None
             ),
             "tags": json.dumps(list(quote.tags), ensure_ascii=False),
+            "review": _review(quote.review),
         }
 
     def _insert(self, conn: sqlite3.Connection, values: dict[str, object]) -> int:
@@ -581,7 +615,23 @@ class SQLiteQuoteStore:
                 ).fetchall()
             )
         speakers = self._speakers(r[12] for r in rows)
-        return {r[0]: _quote(r, speakers[r[12]]) for r in rows}
+        appearances = self._appearances([r[0] for r in rows])
+        return {r[0]: _quote(r, speakers[r[12]], appearances.get(r[0], [])) for r in rows}
+
+    def _appearances(self, quote_ids: list[int]) -> dict[int, list[Appearance]]:
+        found: dict[int, list[Appearance]] = {}
+        for chunk in _chunks(quote_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                "SELECT id, quote_id, article_id, title, url, publisher, published_at, start,"
+                f' "end" FROM appearances WHERE quote_id IN ({marks}) ORDER BY id',
+                chunk,
+            ):
+                source = Source(row[3], row[4], row[5], _date(row[6]))
+                found.setdefault(row[1], []).append(
+                    Appearance(row[0], source, article_id=row[2], start=row[7], end=row[8])
+                )
+        return found
 
     @_guarded
     def get_quote(self, quote_id: int) -> Quote:
@@ -606,6 +656,7 @@ class SQLiteQuoteStore:
                 context=changes.get("context", current.context),  # type: ignore[arg-type]
                 source=changes.get("source", current.source),  # type: ignore[arg-type]
                 tags=tuple(cast(Iterable[str], changes.get("tags", current.tags))),
+                review=str(changes.get("review", current.review)),
             )
             speaker_id = self._speaker_id(conn, merged.speaker, create=True)
             assert speaker_id is not None
@@ -670,6 +721,126 @@ class SQLiteQuoteStore:
         ]
         found = self.get_quotes(ids)
         return Page(tuple(found[i] for i in ids), total, limit, offset)
+
+    # provenance ---------------------------------------------------------------------------
+
+    @_guarded
+    def add_article(
+        self,
+        text: str,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+        publisher: str | None = None,
+        published_at: dt.date | None = None,
+    ) -> tuple[Article, bool]:
+        """Store an article (or find the one with the same URL, or the same text); return it
+        and whether it was new."""
+        key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT id FROM articles WHERE (url IS NOT NULL AND url = ?) OR text_key = ?"
+                " ORDER BY id LIMIT 1",
+                (url, key),
+            ).fetchone()
+            if row is not None:
+                return self.get_article(int(row[0])), False
+            cur = conn.execute(
+                "INSERT INTO articles(url, title, publisher, published_at, text, text_key,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    url,
+                    title,
+                    publisher,
+                    published_at.isoformat() if published_at else None,
+                    text,
+                    key,
+                    _now(),
+                ),
+            )
+            article_id = int(cur.lastrowid or 0)
+        return self.get_article(article_id), True
+
+    @_guarded
+    def get_article(self, article_id: int) -> Article:
+        _valid_id(article_id, "article")
+        row = self._conn.execute(
+            "SELECT id, url, title, publisher, published_at, text, created_at FROM articles"
+            " WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id}")
+        return _article(row)
+
+    @_guarded
+    def list_articles(self, *, limit: int = 20, offset: int = 0) -> Page[Article]:
+        total = self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        rows = self._conn.execute(
+            "SELECT id, url, title, publisher, published_at, text, created_at FROM articles"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return Page(tuple(_article(r) for r in rows), total, limit, offset)
+
+    @_guarded
+    def article_quotes(self, article_id: int) -> list[tuple[Quote, Appearance]]:
+        """The quotes that appear in an article, each with that appearance, in text order."""
+        rows = self._conn.execute(
+            "SELECT quote_id, id FROM appearances WHERE article_id = ? ORDER BY start, id",
+            (article_id,),
+        ).fetchall()
+        quotes = self.get_quotes([r[0] for r in rows])
+        out: list[tuple[Quote, Appearance]] = []
+        for quote_id, appearance_id in rows:
+            quote = quotes.get(quote_id)
+            if quote is None:
+                continue
+            out.extend((quote, a) for a in quote.appearances if a.id == appearance_id)
+        return out
+
+    @_guarded
+    def add_appearance(
+        self,
+        quote_id: int,
+        source: Source,
+        *,
+        article_id: int | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> Quote:
+        """Record that a quote appeared in a source (an article, if stored); return the quote.
+
+        The same quote at the same place of the same article, or at the same URL, is
+        recorded once."""
+        _valid_id(quote_id, "quote")
+        with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM quotes WHERE id = ?", (quote_id,)).fetchone() is None:
+                raise NotFoundError(f"no quote with id {quote_id}")
+            duplicate = conn.execute(
+                "SELECT 1 FROM appearances WHERE quote_id = ? AND ("
+                "(article_id IS NOT NULL AND article_id = ? AND coalesce(start, -1) = ?)"
+                " OR (article_id IS NULL AND url IS NOT NULL AND url = ?))",
+                (quote_id, article_id, -1 if start is None else start, source.url),
+            ).fetchone()
+            if duplicate is None:
+                conn.execute(
+                    "INSERT INTO appearances(quote_id, article_id, title, url, publisher,"
+                    ' published_at, start, "end", created_at)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        quote_id,
+                        article_id,
+                        source.title,
+                        source.url,
+                        source.publisher,
+                        source.published_at.isoformat() if source.published_at else None,
+                        start,
+                        end,
+                        _now(),
+                    ),
+                )
+        return self.get_quote(quote_id)
 
     def iter_quotes(self) -> Iterator[Quote]:
         last = 0
@@ -753,14 +924,20 @@ class SQLiteQuoteStore:
         ordered = touched[order]
         _, first = np.unique(ordered, return_index=True)
         ranked = [int(i) for i in ordered[np.sort(first)][:limit]]
-        rows: dict[int, tuple[int, str]] = {}
+        rows: dict[int, tuple[int, str, str]] = {}
         for chunk in _chunks(ranked, 500):
             marks = ",".join("?" * len(chunk))
-            for quote_id, speaker_id, norm in self._conn.execute(
-                f"SELECT id, speaker_id, norm FROM quotes WHERE id IN ({marks})", chunk
+            for quote_id, speaker_id, norm, review in self._conn.execute(
+                f"SELECT id, speaker_id, norm, review FROM quotes WHERE id IN ({marks})"
+                " AND review != 'rejected'",
+                chunk,
             ):
-                rows[quote_id] = (speaker_id, norm)
-        return [Candidate(i, rows[i][0], tuple(rows[i][1].split())) for i in ranked if i in rows]
+                rows[quote_id] = (speaker_id, norm, review)
+        return [
+            Candidate(i, rows[i][0], tuple(rows[i][1].split()), rows[i][2])
+            for i in ranked
+            if i in rows
+        ]
 
     def _score_buffer(self, size: int) -> np.ndarray:
         """A zeroed float array of at least ``size`` entries, one per thread, reused."""
@@ -952,6 +1129,12 @@ def _migrate_to_postings(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO counters(name, value) VALUES ('indexed', ?)", (last,))
 
 
+def _review(state: str) -> str:
+    if state not in REVIEW_STATES:
+        raise InvalidQuoteError(f"review must be one of {', '.join(REVIEW_STATES)}", field="review")
+    return state
+
+
 def _known_norm(quote: NewQuote) -> str:
     return quote.norm if isinstance(quote, NormalizedQuote) else ""
 
@@ -969,6 +1152,7 @@ def _compared_fields(quote: NewQuote, speaker_id: int) -> tuple[object, ...]:
         source.publisher if source else None,
         source.published_at.isoformat() if source and source.published_at else None,
         json.dumps(list(quote.tags), ensure_ascii=False) if quote.tags else "[]",
+        _review(quote.review),
     )
 
 
@@ -988,8 +1172,11 @@ def _apply_term_counts(conn: sqlite3.Connection, counts: dict[str, int], *, quot
     conn.execute("UPDATE counters SET value = value + ? WHERE name = 'quotes'", (quotes,))
 
 
-def _quote(row: tuple, speaker: Speaker) -> Quote:
+def _quote(row: tuple, speaker: Speaker, appearances: list[Appearance]) -> Quote:
     source = Source(row[5], row[6], row[7], _date(row[8]))
+    every = ([Appearance(None, source)] if not source.is_empty() else []) + appearances
+    # first appearance first: dated ones by date, then the undated in the order recorded
+    every.sort(key=lambda a: (a.source.published_at is None, a.source.published_at or _NO_DATE))
     return Quote(
         id=row[0],
         ref=row[1],
@@ -1001,6 +1188,23 @@ def _quote(row: tuple, speaker: Speaker) -> Quote:
         tags=tuple(json.loads(row[9])),
         created_at=dt.datetime.fromisoformat(row[10]),
         updated_at=dt.datetime.fromisoformat(row[11]),
+        review=row[14],
+        appearances=tuple(every),
+    )
+
+
+_NO_DATE = dt.date.min
+
+
+def _article(row: tuple) -> Article:
+    return Article(
+        id=row[0],
+        url=row[1],
+        title=row[2],
+        publisher=row[3],
+        published_at=_date(row[4]),
+        text=row[5],
+        created_at=dt.datetime.fromisoformat(row[6]),
     )
 
 

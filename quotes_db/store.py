@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from .models import Candidate, ImportReport, NewQuote, Page, Quote, Speaker
+from .models import (
+    Appearance,
+    Article,
+    Candidate,
+    ImportReport,
+    NewQuote,
+    Page,
+    Quote,
+    Source,
+    Speaker,
+)
 
 __all__ = ["QuoteStore", "open_store", "speaker_key"]
 
 # Fields of a quote that an update may change.
-UPDATABLE_FIELDS = frozenset({"text", "speaker", "ref", "said_at", "context", "source", "tags"})
+UPDATABLE_FIELDS = frozenset(
+    {"text", "speaker", "ref", "said_at", "context", "source", "tags", "review"}
+)
 
 
 def speaker_key(name: str) -> str:
@@ -100,6 +113,39 @@ class QuoteStore(Protocol):
     def update_speaker(
         self, speaker_id: int, *, name: str | None = None, aliases: Sequence[str] | None = None
     ) -> Speaker: ...
+
+    # provenance
+    def add_article(
+        self,
+        text: str,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+        publisher: str | None = None,
+        published_at: dt.date | None = None,
+    ) -> tuple[Article, bool]:
+        """Store an article, or find the same one (URL or text); return it and if it is new."""
+        ...
+
+    def get_article(self, article_id: int) -> Article: ...
+
+    def list_articles(self, *, limit: int = 20, offset: int = 0) -> Page[Article]: ...
+
+    def article_quotes(self, article_id: int) -> list[tuple[Quote, Appearance]]:
+        """The quotes that appear in an article, each with that appearance, in text order."""
+        ...
+
+    def add_appearance(
+        self,
+        quote_id: int,
+        source: Source,
+        *,
+        article_id: int | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> Quote:
+        """Record that a quote appeared in a source; return the quote."""
+        ...
 
     # retrieval, for matching
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
