@@ -16,18 +16,21 @@ import io
 import json
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .errors import ImportFormatError, InvalidQuoteError
-from .models import ImportReport, NewQuote, NormalizedQuote, Quote, Source
+from .errors import ConflictError, ImportFormatError, InvalidQuoteError
+from .models import REVIEW_STATES, ImportReport, NewQuote, NormalizedQuote, Page, Quote, Source
 from .normalization import has_words, words
 from .store import QuoteStore
 
 __all__ = ["export_quotes", "import_file", "parse_quote", "quote_record", "read_quotes"]
 
 MAX_TEXT_CHARS = 10_000
-_KNOWN = {"ref", "text", "speaker", "said_at", "context", "source", "tags"}
+_KNOWN = {"ref", "text", "speaker", "said_at", "context", "source", "tags", "review", "appearances"}
+_APPEARANCE_KNOWN = {"title", "url", "publisher", "published_at", "article", "start", "end"}
+_ARTICLE_KNOWN = {"key", "url", "title", "publisher", "published_at", "text"}
 _SOURCE_KNOWN = {"title", "url", "publisher", "published_at"}
 
 
@@ -100,6 +103,10 @@ def parse_quote(record: object) -> NewQuote:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise InvalidQuoteError("tags must be a list of strings", field="tags")
     tags = [_optional_str({"tags": t}, "tags", limit=100) or "" for t in tags]
+    review = _optional_str(record, "review", limit=20) or "approved"
+    if review not in REVIEW_STATES:
+        raise InvalidQuoteError(f"review must be one of {', '.join(REVIEW_STATES)}", field="review")
+    _appearance_records(record)  # checked here, applied after the quotes are stored
     return NewQuote(
         text=text,
         speaker=speaker,
@@ -108,7 +115,66 @@ def parse_quote(record: object) -> NewQuote:
         context=_optional_str(record, "context"),
         source=source,
         tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
+        review=review,
     )
+
+
+def _appearance_records(record: dict[str, Any]) -> list[dict[str, Any]]:
+    items = record.get("appearances") or []
+    if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
+        raise InvalidQuoteError("appearances must be a list of objects", field="appearances")
+    for item in items:
+        extra = set(item) - _APPEARANCE_KNOWN
+        if extra:
+            raise InvalidQuoteError(
+                f"unknown appearance field {sorted(extra)[0]!r}", field="appearances"
+            )
+        for key in ("start", "end", "article"):
+            if item.get(key) is not None and not isinstance(item[key], int):
+                raise InvalidQuoteError(f"appearance {key} must be an integer", field="appearances")
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class _Extra:
+    """A record that is not a quote: an article, a speaker's aliases, or a quote's
+    appearances (applied once the quotes are stored)."""
+
+    kind: str  # "article" | "speaker" | "appearances"
+    data: dict[str, Any]
+
+
+def _parse_record(record: object) -> tuple[NewQuote | None, list[_Extra]]:
+    """Parse one line's record: a quote (with its appearances, if any) or an extra."""
+    if isinstance(record, dict) and set(record) == {"article"}:
+        article = record["article"]
+        if not isinstance(article, dict) or set(article) - _ARTICLE_KNOWN:
+            raise InvalidQuoteError("an article record needs key, text and its metadata")
+        if not isinstance(article.get("text"), str) or not isinstance(article.get("key"), int):
+            raise InvalidQuoteError("an article record needs an integer key and a text")
+        return None, [_Extra("article", article)]
+    if isinstance(record, dict) and set(record) == {"speaker_aliases"}:
+        entry = record["speaker_aliases"]
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("aliases"), list)
+            and all(isinstance(a, str) for a in entry["aliases"])
+        )
+        if not ok:
+            raise InvalidQuoteError("speaker_aliases needs a name and a list of aliases")
+        return None, [_Extra("speaker", entry)]
+    quote = parse_quote(record)
+    assert isinstance(record, dict)
+    appearances = _appearance_records(record)
+    if not appearances:
+        return quote, []
+    return quote, [
+        _Extra(
+            "appearances",
+            {"ref": quote.ref, "text": quote.text, "speaker": quote.speaker, "items": appearances},
+        )
+    ]
 
 
 def _csv_record(row: dict[str, str]) -> dict[str, Any]:
@@ -132,13 +198,13 @@ def _is_jsonl(path: Path) -> bool:
     return path.name.removesuffix(".gz").endswith((".jsonl", ".ndjson", ".json"))
 
 
-def _parse_line(raw: str, line: int, path: str) -> NewQuote:
+def _parse_line(raw: str, line: int, path: str) -> tuple[NewQuote | None, list[_Extra]]:
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"not valid JSON ({exc.msg})", line=line, path=path) from None
     try:
-        return parse_quote(record)
+        return _parse_record(record)
     except InvalidQuoteError as exc:
         raise ImportFormatError(str(exc), line=line, path=path) from None
 
@@ -146,9 +212,15 @@ def _parse_line(raw: str, line: int, path: str) -> NewQuote:
 def read_quotes(path: Path) -> Iterator[tuple[int, NewQuote]]:
     """Yield ``(line number, quote)`` from a .jsonl, .jsonl.gz, .csv or .csv.gz file.
 
-    Raises ImportFormatError naming the line of the first malformed record.
+    Raises ImportFormatError naming the line of the first malformed record. Records that
+    are not quotes (articles, speakers' aliases) are checked and skipped.
     """
-    path = Path(path)
+    for line, quote, _ in _read_records(Path(path)):
+        if quote is not None:
+            yield line, quote
+
+
+def _read_records(path: Path) -> Iterator[tuple[int, NewQuote | None, list[_Extra]]]:
     name = path.name.removesuffix(".gz")
     with _open_text(path) as handle:
         try:
@@ -157,13 +229,13 @@ def read_quotes(path: Path) -> Iterator[tuple[int, NewQuote]]:
                 for row in reader:
                     line = reader.line_num
                     try:
-                        yield line, parse_quote(_csv_record(row))
+                        yield line, parse_quote(_csv_record(row)), []
                     except InvalidQuoteError as exc:
                         raise ImportFormatError(str(exc), line=line, path=str(path)) from None
             elif _is_jsonl(path):
                 for line, raw in enumerate(handle, 1):
                     if raw.strip():
-                        yield line, _parse_line(raw, line, str(path))
+                        yield (line, *_parse_line(raw, line, str(path)))
             else:
                 raise ImportFormatError(
                     "unknown file type: use .jsonl, .jsonl.gz, .csv or .csv.gz",
@@ -197,8 +269,11 @@ def import_file(
     """
     path = Path(path)
     if not _is_jsonl(path) or path.stat().st_size < PARALLEL_MIN_BYTES or not parallel:
-        quotes = [quote for _, quote in read_quotes(path)]
-        return store.import_quotes(_counted(quotes, progress))
+        records = list(_read_records(path))
+        quotes = [quote for _, quote, _ in records if quote is not None]
+        report = store.import_quotes(_counted(quotes, progress))
+        _apply_extras(store, [e for _, _, extras in records for e in extras])
+        return report
     return _import_parallel(store, path, progress, batch_size)
 
 
@@ -229,10 +304,14 @@ def _import_parallel(
     reader = context.Process(target=_read_ahead, args=(str(path), chunks, valid), daemon=True)
     reader.start()
 
+    extras: list[_Extra] = []
+
     def quotes() -> Iterator[NormalizedQuote]:
         while True:
             kind, payload = chunks.get()
-            if kind == "rows":
+            if kind == "extras":
+                extras.extend(cast(list[_Extra], payload))
+            elif kind == "rows":
                 rows = cast(list[tuple[Any, ...]], payload)
                 yield from (_from_row(row) for row in rows)
                 if progress is not None:
@@ -243,7 +322,9 @@ def _import_parallel(
                 return
 
     try:
-        return store.import_quotes(quotes(), commit_every=batch_size, may_commit=valid.is_set)
+        report = store.import_quotes(quotes(), commit_every=batch_size, may_commit=valid.is_set)
+        _apply_extras(store, extras)
+        return report
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -254,7 +335,11 @@ def _read_ahead(path: str, chunks: multiprocessing.Queue, valid: Any) -> None:
     """In the reader process: send the file's quotes in chunks, then say it was valid."""
     try:
         chunk: list[tuple[Any, ...]] = []
-        for line, quote in read_quotes(Path(path)):
+        for line, quote, extras in _read_records(Path(path)):
+            if extras:
+                chunks.put(("extras", extras))
+            if quote is None:
+                continue
             chunk.append(_to_row(quote, line))
             if len(chunk) == CHUNK_LINES:
                 chunks.put(("rows", chunk))
@@ -287,11 +372,12 @@ def _to_row(quote: NewQuote, line: int) -> tuple[Any, ...]:
         ),
         quote.tags,
         " ".join(words(quote.text)),
+        quote.review,
     )
 
 
 def _from_row(row: tuple[Any, ...]) -> NormalizedQuote:
-    text, speaker, ref, said_at, context, source, tags, norm = row
+    text, speaker, ref, said_at, context, source, tags, norm, review = row
     return NormalizedQuote(
         text=text,
         speaker=speaker,
@@ -308,7 +394,67 @@ def _from_row(row: tuple[Any, ...]) -> NormalizedQuote:
         ),
         tags=tags,
         norm=norm,
+        review=review,
     )
+
+
+def _apply_extras(store: QuoteStore, extras: list[_Extra]) -> None:
+    """Store what came with the quotes: articles, speakers' aliases, appearances."""
+    article_ids: dict[int, int] = {}
+    for extra in extras:
+        if extra.kind == "article":
+            a = extra.data
+            article, _ = store.add_article(
+                a["text"],
+                url=a.get("url"),
+                title=a.get("title"),
+                publisher=a.get("publisher"),
+                published_at=_parse_date(a.get("published_at")),
+            )
+            article_ids[int(a["key"])] = article.id
+        elif extra.kind == "speaker":
+            speaker = store.find_speaker(extra.data["name"])
+            if speaker is None:
+                continue
+            wanted = list(dict.fromkeys([*speaker.aliases, *extra.data["aliases"]]))
+            for alias in wanted[len(speaker.aliases) :]:
+                try:
+                    speaker = store.update_speaker(speaker.id, aliases=[*speaker.aliases, alias])
+                except ConflictError:
+                    continue  # the name belongs to another speaker in this store
+    for extra in extras:
+        if extra.kind != "appearances":
+            continue
+        quote_id = _find_quote(store, extra.data)
+        if quote_id is None:
+            continue
+        for item in extra.data["items"]:
+            store.add_appearance(
+                quote_id,
+                Source(
+                    item.get("title"),
+                    item.get("url"),
+                    item.get("publisher"),
+                    _parse_date(item.get("published_at")),
+                ),
+                article_id=article_ids.get(item["article"]) if item.get("article") else None,
+                start=item.get("start"),
+                end=item.get("end"),
+            )
+
+
+def _parse_date(value: object) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _find_quote(store: QuoteStore, data: dict[str, Any]) -> int | None:
+    page = store.list_quotes(speaker=data["speaker"], text=data["text"], limit=100)
+    for quote in page.items:
+        if (data["ref"] is not None and quote.ref == data["ref"]) or (
+            data["ref"] is None and quote.text == data["text"]
+        ):
+            return quote.id
+    return None
 
 
 def quote_record(quote: Quote) -> dict[str, Any]:
@@ -330,9 +476,38 @@ def quote_record(quote: Quote) -> dict[str, Any]:
         record["source"] = {k: v for k, v in source.items() if v is not None}
     if quote.tags:
         record["tags"] = list(quote.tags)
+    if quote.review != "approved":
+        record["review"] = quote.review
+    appearances = [
+        {
+            "title": a.source.title,
+            "url": a.source.url,
+            "publisher": a.source.publisher,
+            "published_at": a.source.published_at.isoformat() if a.source.published_at else None,
+            "article": a.article_id,
+            "start": a.start,
+            "end": a.end,
+        }
+        for a in quote.appearances
+        if a.id is not None  # the quote's own source is already in "source"
+    ]
+    if appearances:
+        record["appearances"] = [{k: v for k, v in a.items() if v is not None} for a in appearances]
     if record["ref"] is None:
         del record["ref"]
     return record
+
+
+def _every(lister: Callable[..., Page[Any]]) -> Iterator[Any]:
+    """Every item of a paged listing, oldest pages last as the listing orders them."""
+    offset, items = 0, list[Any]()
+    while True:
+        page = lister(limit=500, offset=offset)
+        items.extend(page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            break
+    return iter(sorted(items, key=lambda item: item.id))
 
 
 def export_quotes(store: QuoteStore, path: Path) -> int:
@@ -342,6 +517,22 @@ def export_quotes(store: QuoteStore, path: Path) -> int:
     count = 0
     tmp = path.with_name(path.name + ".tmp")
     with opener(tmp, "wt", encoding="utf-8") as out:
+        # articles and speakers' aliases first, so that an import finds them in order
+        for article in _every(store.list_articles):
+            record = {
+                "key": article.id,
+                "url": article.url,
+                "title": article.title,
+                "publisher": article.publisher,
+                "published_at": article.published_at.isoformat() if article.published_at else None,
+                "text": article.text,
+            }
+            line = {"article": {k: v for k, v in record.items() if v is not None}}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for speaker in _every(store.list_speakers):
+            if speaker.aliases:
+                entry = {"name": speaker.name, "aliases": list(speaker.aliases)}
+                out.write(json.dumps({"speaker_aliases": entry}, ensure_ascii=False) + "\n")
         for quote in store.iter_quotes():
             out.write(json.dumps(quote_record(quote), ensure_ascii=False) + "\n")
             count += 1

@@ -79,3 +79,37 @@ def test_imported_and_created_quotes_are_approved(store: QuoteStore) -> None:
     store.import_quotes([NewQuote(text="Another quote with enough words", speaker="B", ref="r")])
     assert created.review == "approved"
     assert {q.review for q in store.iter_quotes()} == {"approved"}
+
+
+def test_export_and_import_round_trip_everything(store: QuoteStore, tmp_path) -> None:
+    # speakers' aliases, articles, appearances and review states survive export -> import
+    from quotes_db.importing import export_quotes, import_file
+    from quotes_db.sqlite_store import SQLiteQuoteStore
+
+    quote = store.add_quote(
+        NewQuote(text=WORDS, speaker="Ann Mayor", ref="r1", source=Source(title="Paper"))
+    )
+    store.add_quote(NewQuote(text="A pending quote with words", speaker="Bo", review="pending"))
+    article, _ = store.add_article("Ann Mayor said the words.", url="https://n.example/1")
+    store.add_appearance(
+        quote.id,
+        Source(title="N", url="https://n.example/1"),
+        article_id=article.id,
+        start=4,
+        end=20,
+    )
+    store.update_speaker(quote.speaker.id, aliases=["Mayor Ann", "A. Mayor"])
+    first = tmp_path / "first.jsonl"
+    export_quotes(store, first)
+
+    other = SQLiteQuoteStore(tmp_path / "other.db")
+    other.migrate()
+    import_file(other, first)
+    second = tmp_path / "second.jsonl"
+    export_quotes(other, second)
+    assert second.read_text() == first.read_text()
+    [copied] = [q for q in other.iter_quotes() if q.ref == "r1"]
+    assert [a.source.title for a in copied.appearances] == ["Paper", "N"]
+    assert other.find_speaker("mayor ann") is not None
+    assert {q.review for q in other.iter_quotes()} == {"approved", "pending"}
+    other.close()
