@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test lint format eval bench clean
+.PHONY: install serve test lint format eval calibrate bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ format: $(STAMP)
 ## eval: the development evaluation set through the same code path as POST /v1/verify
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval
+
+## calibrate: refit quotes_db/calibration.json on the even half of the development queries
+calibrate: $(STAMP)
+	$(BIN)/python -m bench.calibrate
+
+## bench: stores of 10k, 100k and 1M quotes (cached in .cache/bench/), latency, recall, HTTP,
+## memory; e.g. make bench BENCH_ARGS="--sizes 10k,100k --queries 500"
+bench: $(STAMP)
+	$(BIN)/python -m bench.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -489,15 +489,23 @@ def prepare() -> None:
 
 
 def _retrieve(
-    store: QuoteStore, words: tuple[str, ...], options: MatchOptions
+    store: QuoteStore, text: NormalizedText, options: MatchOptions
 ) -> list[tuple[Candidate, int, int]]:
     """Candidates, each with the range of words it was found for. A long text (a post, an
     article) is searched chunk by chunk, so that a quote inside it competes only with its
     neighbourhood's words, and is ranked against that neighbourhood."""
+    words = text.words
     size = options.chunk_words
-    if len(words) <= size + size // 2:
-        return [(c, 0, len(words)) for c in store.candidates(words, limit=options.retrieve)]
     found: dict[int, tuple[Candidate, int, int]] = {}
+    # a passage in quotation marks is searched on its own too, so that rare words around
+    # it ("— John F. Kennedy. Share if you agree") cannot crowd it out
+    for first, last in _quoted_spans(text):
+        for c in store.candidates(words[first:last], limit=options.chunk_retrieve):
+            found.setdefault(c.quote_id, (c, first, last))
+    if len(words) <= size + size // 2:
+        for c in store.candidates(words, limit=options.retrieve):
+            found.setdefault(c.quote_id, (c, 0, len(words)))
+        return list(found.values())
     stride = size - size // 4
     for start in range(0, len(words) - size // 4, stride):
         chunk = words[start : start + size]
@@ -506,6 +514,17 @@ def _retrieve(
             reach = len(c.words)
             found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
     return list(found.values())
+
+
+def _quoted_spans(text: NormalizedText, *, least: int = 4, most: int = 8) -> list[tuple[int, int]]:
+    """Word ranges between pairs of double quotation marks that leave words outside them
+    (at least ``least`` words inside; at most ``most`` such passages)."""
+    marks = [i for i, mark in enumerate(text.quote_before) if mark]
+    spans = []
+    for first, last in zip(marks[::2], marks[1::2], strict=False):
+        if last - first >= least and (first > 0 or last < len(text.tokens)):
+            spans.append((first, last))
+    return spans[:most]
 
 
 def verify(
@@ -529,7 +548,7 @@ def verify(
     if not normalized.tokens:
         return _no_match(claimed, 1.0)
     vocabulary = store.document_frequencies(normalized.words)
-    found = _retrieve(store, normalized.words, options)
+    found = _retrieve(store, normalized, options)
     approved = _aligned(
         normalized, [f for f in found if f[0].review == "approved"], vocabulary, options
     )

@@ -51,6 +51,7 @@ MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
 CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is shared anyway
 IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 IMPORT_CHUNK = 1000  # quotes looked up and inserted together during an import
 
 # Fields whose change makes an import an update rather than "unchanged".
@@ -240,6 +241,8 @@ class SQLiteQuoteStore:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA busy_timeout=10000")
                 conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+                # a big import grows the write-ahead log; give the space back afterwards
+                conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailableError(f"cannot open {self.path}: {exc}") from exc
             self._local.conn = conn
@@ -556,6 +559,8 @@ class SQLiteQuoteStore:
                     conn.execute("BEGIN IMMEDIATE")
                     since_commit = 0
             _index_pending(conn)
+        if created + updated > IMPORT_CHUNK:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return ImportReport(created, updated, unchanged)
 
     def _existing_refs(
