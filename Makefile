@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test lint format eval calibrate bench clean
+.PHONY: install serve test lint format eval eval-extraction calibrate bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ format: $(STAMP)
 ## eval: the development evaluation set through the same code path as POST /v1/verify
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval
+
+## eval-extraction: quote extraction and speaker attribution on the annotated articles
+eval-extraction: $(STAMP)
+	$(BIN)/python -m bench.eval_extraction
 
 ## calibrate: refit quotes_db/calibration.json on the even half of the development queries
 calibrate: $(STAMP)
