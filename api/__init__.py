@@ -7,6 +7,7 @@ Configuration is layered: the defaults below, then ``QUOTECHECK_*`` environment 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +21,7 @@ from quotes_db.store import open_store
 
 from .errors import PROBLEM_JSON, register_error_handlers
 from .schemas import ProblemSchema
-from .views import health, quotes, speakers, verify
+from .views import articles, health, quotes, speakers, verify
 
 __all__ = ["SETTINGS", "create_app"]
 
@@ -33,6 +34,14 @@ SETTINGS: dict[str, Any] = {
     "MAX_BATCH_ITEMS": 100,  # most items in one POST /v1/verify/batch
     "MAX_PAGE_SIZE": 100,  # largest ``limit`` of a listing
     "AUTO_MIGRATE": True,  # bring the database schema up to date at startup
+    "ARTICLE_MAX_CHARS": 200_000,  # longest article text POST /v1/articles accepts or fetches
+    "FETCH_MAX_BYTES": 5 * 1024 * 1024,  # largest page body POST /v1/articles downloads
+    "FETCH_CONNECT_TIMEOUT": 3.05,  # seconds to connect to the article's site
+    "FETCH_READ_TIMEOUT": 10.0,  # seconds to wait for each read from it
+    "FETCH_TOTAL_TIMEOUT": 20.0,  # seconds for the whole fetch (below gunicorn's timeout)
+    # Tests only: fetch from loopback and private addresses (a local test server). Never
+    # set it in production: it lets a client make the service request internal URLs.
+    "FETCH_ALLOW_PRIVATE": False,
 }
 
 _OPENAPI: dict[str, Any] = {
@@ -89,7 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     prepare_matching()
 
     api = QuotecheckApi(app)
-    for module in (verify, quotes, speakers, health):
+    for module in (verify, quotes, speakers, articles, health):
         api.register_blueprint(module.blp)
     # After Api.init_app, which registers flask-smorest's own HTTPException handler.
     register_error_handlers(app)
@@ -100,9 +109,25 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     """Fail at startup, not on the first request, when a setting has the wrong type."""
     if not isinstance(config["DATABASE_URL"], str) or not config["DATABASE_URL"]:
         raise ValueError("DATABASE_URL must be a non-empty string")
-    for name in ("MAX_BODY_BYTES", "MAX_TEXT_CHARS", "MAX_BATCH_ITEMS", "MAX_PAGE_SIZE"):
+    for name in (
+        "MAX_BODY_BYTES",
+        "MAX_TEXT_CHARS",
+        "MAX_BATCH_ITEMS",
+        "MAX_PAGE_SIZE",
+        "ARTICLE_MAX_CHARS",
+        "FETCH_MAX_BYTES",
+    ):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
-    if not isinstance(config["AUTO_MIGRATE"], bool):
-        raise ValueError(f"AUTO_MIGRATE must be true or false, not {config['AUTO_MIGRATE']!r}")
+    for name in ("FETCH_CONNECT_TIMEOUT", "FETCH_READ_TIMEOUT", "FETCH_TOTAL_TIMEOUT"):
+        value = config[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf
+        ):
+            raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    for name in ("AUTO_MIGRATE", "FETCH_ALLOW_PRIVATE"):
+        if not isinstance(config[name], bool):
+            raise ValueError(f"{name} must be true or false, not {config[name]!r}")

@@ -1,5 +1,6 @@
-"""The ``quotecheck`` command: create the database, import and export quotes, verify a
-quote locally or against a running server, and serve the API with gunicorn.
+"""The ``quotecheck`` command: create the database, import and export quotes, ingest
+articles, verify a quote locally or against a running server, and serve the API with
+gunicorn.
 
 Exit codes: 0 success, 1 a problem with the input or the database (the message on stderr
 says which), 2 the server given with ``verify --url`` could not answer (and argparse's own
@@ -14,14 +15,20 @@ import json
 import os
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quotes_db.errors import ImportFormatError, QuotesDbError, StoreUnavailableError
-from quotes_db.models import Match, Quote, Verification
+from quotes_db.models import Appearance, Match, Quote, Source, Verification
 from quotes_db.store import QuoteStore, open_store
+
+if TYPE_CHECKING:
+    from quotes_db.fetching import Fetcher
+    from quotes_db.ingestion import IngestReport
 
 __all__ = ["main", "verification_dict"]
 
@@ -45,9 +52,28 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _source_dict(source: Source) -> dict[str, Any]:
+    return {
+        "title": source.title,
+        "url": source.url,
+        "publisher": source.publisher,
+        "published_at": _iso(source.published_at),
+    }
+
+
+def _appearance_dict(appearance: Appearance | None) -> dict[str, Any] | None:
+    if appearance is None:
+        return None
+    return {
+        **_source_dict(appearance.source),
+        "article_id": appearance.article_id,
+        "start": appearance.start,
+        "end": appearance.end,
+    }
+
+
 def quote_dict(quote: Quote) -> dict[str, Any]:
     """Return a stored quote as the HTTP API shows it."""
-    source = quote.source
     return {
         "id": quote.id,
         "ref": quote.ref,
@@ -55,15 +81,11 @@ def quote_dict(quote: Quote) -> dict[str, Any]:
         "speaker": {"id": quote.speaker.id, "name": quote.speaker.name},
         "said_at": _iso(quote.said_at),
         "context": quote.context,
-        "source": None
-        if source is None
-        else {
-            "title": source.title,
-            "url": source.url,
-            "publisher": source.publisher,
-            "published_at": _iso(source.published_at),
-        },
+        "source": None if quote.source is None else _source_dict(quote.source),
         "tags": list(quote.tags),
+        "review": quote.review,
+        "appearances": [_appearance_dict(a) for a in quote.appearances],
+        "first_appearance": _appearance_dict(quote.first_appearance),
         "created_at": _iso(quote.created_at),
         "updated_at": _iso(quote.updated_at),
     }
@@ -94,6 +116,7 @@ def verification_dict(result: Verification) -> dict[str, Any]:
             "agrees": result.attribution.agrees,
         },
         "matches": [_match_dict(m) for m in result.matches],
+        "pending_matches": [_match_dict(m) for m in result.pending],
     }
 
 
@@ -191,6 +214,170 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
     print(f"{args.file}: {count} quotes exported")
     return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleInput:
+    """An article read from a file or fetched from a URL, ready to ingest."""
+
+    text: str
+    url: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    published_at: dt.date | None = None
+
+
+class _InputError(Exception):
+    """One input of ``ingest`` could not be read; the others go on."""
+
+
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+
+
+def _is_url(name: str) -> bool:
+    return name.lower().startswith(("http://", "https://"))
+
+
+def _html_article(html: str) -> _ArticleInput:
+    """The main text and metadata of an HTML page, as ``quotes_db.fetching`` reads them."""
+    import trafilatura
+    from trafilatura.settings import Document
+
+    document = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        date_extraction_params={"original_date": True, "extensive_search": False},
+    )
+    if not isinstance(document, Document):
+        return _ArticleInput("")
+    published_at = None
+    if document.date:
+        try:
+            published_at = dt.date.fromisoformat(document.date[:10])
+        except ValueError:
+            pass
+    return _ArticleInput(
+        document.text or "",
+        title=document.title or None,
+        publisher=document.sitename or None,
+        published_at=published_at,
+    )
+
+
+def _read_article(name: str, fetcher: Fetcher) -> _ArticleInput:
+    """Fetch a URL, or read a file: .html/.htm as a web page, anything else as plain text.
+
+    Raises ``_InputError``, or the fetch errors of ``quotes_db.fetching``."""
+    if _is_url(name):
+        fetched = fetcher.fetch(name)
+        return _ArticleInput(
+            fetched.text, fetched.url, fetched.title, fetched.publisher, fetched.published_at
+        )
+    path = Path(name)
+    if not path.is_file():
+        raise _InputError("no such file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _InputError("not UTF-8 text") from None
+    except OSError as exc:
+        raise _InputError(exc.strerror or str(exc)) from None
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return _html_article(text)
+    return _ArticleInput(text.replace("\r\n", "\n"))
+
+
+def _ingest_one(
+    store: QuoteStore, name: str, fetcher: Fetcher, args: argparse.Namespace
+) -> IngestReport:
+    from quotes_db.ingestion import ingest_article
+
+    article = _read_article(name, fetcher)
+    if not article.text.strip():
+        raise _InputError("no article text found")
+    return ingest_article(
+        store,
+        article.text,
+        url=article.url,
+        title=article.title if args.title is None else args.title,
+        publisher=article.publisher if args.publisher is None else args.publisher,
+        published_at=article.published_at,
+        dry_run=args.dry_run,
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _quote_counts(outcomes: Counter[str]) -> str:
+    return (
+        f"{outcomes['new']} new, {_plural(outcomes['appearance'], 'appearance')},"
+        f" {outcomes['unattributed']} unattributed"
+    )
+
+
+def _report_lines(name: str, report: IngestReport) -> list[str]:
+    outcomes = Counter(q.outcome for q in report.quotes)
+    if report.article is None:
+        what = "dry run, nothing stored"
+    else:
+        known = "new" if report.article_is_new else "already stored"
+        what = f"article {report.article.id} ({known})"
+    lines = [f"{name}: {what}; {_plural(len(report.quotes), 'quote')}: {_quote_counts(outcomes)}"]
+    for found in report.quotes:
+        quote = found.extracted
+        text = quote.text if len(quote.text) <= 70 else quote.text[:69] + "…"
+        lines.append(f"  {found.outcome:<12} {quote.speaker or '(no speaker)'}: “{text}”")
+    return lines
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from quotes_db.fetching import Fetcher
+
+    from . import SETTINGS
+
+    articles: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    failed = 0
+    with (
+        _opened(args.database_url) as store,
+        Fetcher(
+            max_bytes=SETTINGS["FETCH_MAX_BYTES"],
+            connect_timeout=SETTINGS["FETCH_CONNECT_TIMEOUT"],
+            read_timeout=SETTINGS["FETCH_READ_TIMEOUT"],
+            total_timeout=SETTINGS["FETCH_TOTAL_TIMEOUT"],
+            allow_private=args.allow_private,
+        ) as fetcher,
+        tqdm(args.inputs, desc="ingest", unit=" articles", file=sys.stderr, disable=None) as bar,
+    ):
+        for name in bar:
+            try:
+                report = _ingest_one(store, name, fetcher, args)
+            except StoreUnavailableError:
+                raise  # no input can succeed: stop here
+            except (_InputError, QuotesDbError) as exc:
+                tqdm.write(f"error: {name}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            articles["new" if report.article_is_new else "known"] += 1
+            outcomes.update(q.outcome for q in report.quotes)
+            for line in _report_lines(name, report):
+                tqdm.write(line, file=sys.stdout)
+    done = articles["new"] + articles["known"]
+    if args.dry_run:
+        summary = f"dry run, nothing stored: {_plural(done, 'article')} read"
+    else:
+        summary = f"{_plural(done, 'article')}: {articles['new']} new, {articles['known']} known"
+    summary += f"; quotes: {_quote_counts(outcomes)}"
+    if failed:
+        summary += f"; {failed} of {len(args.inputs)} inputs failed"
+    print(summary)
+    return 1 if failed else 0
 
 
 def _verify_remote(args: argparse.Namespace) -> dict[str, Any]:
@@ -350,6 +537,17 @@ def build_parser() -> argparse.ArgumentParser:
     exp = commands.add_parser("export", help="write every quote as JSON Lines (.gz: gzipped)")
     exp.add_argument("file", type=Path, metavar="FILE")
     exp.set_defaults(handler=cmd_export)
+
+    ing = commands.add_parser(
+        "ingest", help="store articles (URLs, .txt or .html files) and the quotes in them"
+    )
+    ing.add_argument("inputs", nargs="+", metavar="URL|FILE")
+    ing.add_argument("--dry-run", action="store_true", help="report, but store nothing")
+    ing.add_argument("--title", help="the articles' title (instead of the page's)")
+    ing.add_argument("--publisher", help="the articles' publisher (instead of the page's)")
+    # tests only: fetch from a server on the loopback interface
+    ing.add_argument("--allow-private", action="store_true", help=argparse.SUPPRESS)
+    ing.set_defaults(handler=cmd_ingest)
 
     ver = commands.add_parser("verify", help="verify a quote against the stored quotes")
     ver.add_argument("text", metavar="TEXT")

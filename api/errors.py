@@ -22,6 +22,7 @@ from quotes_db.errors import (
     QuotesDbError,
     StoreUnavailableError,
 )
+from quotes_db.fetching import FetchFailedError, FetchTimeoutError, UrlRefusedError
 
 __all__ = [
     "PROBLEM_JSON",
@@ -42,6 +43,9 @@ STATUS_OF_STORE_ERROR: dict[type[QuotesDbError], int] = {
     ConflictError: 409,
     InvalidQuoteError: 422,
     StoreUnavailableError: 503,
+    UrlRefusedError: 422,  # we will not fetch that URL (or its body)
+    FetchFailedError: 502,  # the article's site failed us
+    FetchTimeoutError: 504,  # the article's site was too slow
 }
 
 # Response headers of an HTTPException worth keeping (Allow on 405, Retry-After on 503).
@@ -166,9 +170,16 @@ def handle_store_error(error: QuotesDbError) -> Response:
         return problem_response(503, "The quote database is not available; try again later.")
     if status == 500:
         return handle_unexpected(error)
+    if status in (502, 504):
+        current_app.logger.warning("fetch failed on %s %s: %s", request.method, request.path, error)
+        return problem_response(
+            status, f"The article could not be fetched: {str(error).rstrip('.')}."
+        )
     errors = None
     if isinstance(error, InvalidQuoteError):
         errors = {error.field or "_schema": [str(error)]}
+    elif isinstance(error, UrlRefusedError):
+        errors = {"url": [str(error)]}
     return problem_response(status, str(error), errors=errors)
 
 

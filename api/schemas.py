@@ -1,8 +1,8 @@
 """Marshmallow schemas of the HTTP API: request bodies and query strings in, records out.
 
-Limits that an operator can change (MAX_TEXT_CHARS, MAX_BATCH_ITEMS, MAX_PAGE_SIZE) are read
-from the app config when a request is validated; fixed limits are declared on the fields so
-that they show in the OpenAPI document.
+Limits that an operator can change (MAX_TEXT_CHARS, ARTICLE_MAX_CHARS, MAX_BATCH_ITEMS,
+MAX_PAGE_SIZE) are read from the app config when a request is validated; fixed limits are
+declared on the fields so that they show in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from quotes_db.importing import MAX_TEXT_CHARS as MAX_QUOTE_CHARS
-from quotes_db.models import VERDICTS
+from quotes_db.models import REVIEW_STATES, VERDICTS
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 MAX_OFFSET = 1_000_000_000
@@ -22,6 +22,7 @@ MAX_LIMIT = 20  # matches per verification
 MAX_NAME_CHARS = 200
 MAX_FIELD_CHARS = 2000
 MAX_QUERY_CHARS = 500
+OUTCOMES = ("appearance", "new", "unattributed")
 
 
 class Text(fields.String):
@@ -46,17 +47,37 @@ class Text(fields.String):
         return text
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false; marshmallow's Boolean would also take 1, "yes" and "on"."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def _setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-def text_length(value: str) -> None:
-    """At most MAX_TEXT_CHARS characters, and not only whitespace."""
-    limit = _setting("MAX_TEXT_CHARS")
+def _text_within(value: str, setting: str) -> None:
+    limit = _setting(setting)
     if len(value) > limit:
         raise ValidationError(f"Longer than maximum length {limit}.")
     if not value.strip():
         raise ValidationError("Must not be blank.")
+
+
+def text_length(value: str) -> None:
+    """At most MAX_TEXT_CHARS characters, and not only whitespace."""
+    _text_within(value, "MAX_TEXT_CHARS")
+
+
+def article_length(value: str) -> None:
+    """At most ARTICLE_MAX_CHARS characters, and not only whitespace."""
+    _text_within(value, "ARTICLE_MAX_CHARS")
 
 
 def batch_size(value: list[Any]) -> None:
@@ -124,6 +145,22 @@ class SpeakerRefSchema(Schema):
     name = fields.String()
 
 
+class AppearanceSchema(Schema):
+    """One place a quote was reported: the quote's own source, or an ingested article."""
+
+    title = fields.String(attribute="source.title", allow_none=True)
+    url = fields.String(attribute="source.url", allow_none=True)
+    publisher = fields.String(attribute="source.publisher", allow_none=True)
+    published_at = fields.Date(attribute="source.published_at", allow_none=True)
+    article_id = fields.Integer(
+        allow_none=True, metadata={"description": "The stored article, if it was ingested."}
+    )
+    start = fields.Integer(
+        allow_none=True, metadata={"description": "Where the quotation starts in the article."}
+    )
+    end = fields.Integer(allow_none=True, metadata={"description": "Where it ends (exclusive)."})
+
+
 class QuoteSchema(Schema):
     """A stored quote."""
 
@@ -135,6 +172,15 @@ class QuoteSchema(Schema):
     context = fields.String(allow_none=True)
     source = fields.Nested(SourceSchema, allow_none=True)
     tags = fields.List(fields.String())
+    review = fields.String(
+        validate=validate.OneOf(REVIEW_STATES),
+        metadata={"description": "Only approved quotes decide a verdict."},
+    )
+    appearances = fields.List(
+        fields.Nested(AppearanceSchema),
+        metadata={"description": "Where the quote was reported, first appearance first."},
+    )
+    first_appearance = fields.Nested(AppearanceSchema, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -152,6 +198,10 @@ class QuoteWriteSchema(Schema):
     context = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
     source = fields.Nested(SourceSchema, allow_none=True)
     tags = fields.List(Text(validate=validate.Length(max=MAX_NAME_CHARS)))
+    review = fields.String(
+        validate=validate.OneOf(REVIEW_STATES),
+        metadata={"description": "A curator approves or rejects a pending quote."},
+    )
 
 
 class QuoteCreateSchema(QuoteWriteSchema):
@@ -234,13 +284,22 @@ class VerifyItemSchema(Schema):
     )
 
 
+def _include_pending() -> StrictBoolean:
+    return StrictBoolean(
+        load_default=False,
+        metadata={"description": "Also report matches among quotes awaiting review."},
+    )
+
+
 class VerifyRequestSchema(VerifyItemSchema):
     limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+    include_pending = _include_pending()
 
 
 class VerifyBatchRequestSchema(Schema):
     items = fields.List(fields.Nested(VerifyItemSchema), required=True, validate=batch_size)
     limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+    include_pending = _include_pending()
 
 
 class DiffOpSchema(Schema):
@@ -276,7 +335,126 @@ class VerificationSchema(Schema):
     summary = fields.String()
     attribution = fields.Nested(AttributionSchema)
     matches = fields.List(fields.Nested(MatchSchema))
+    pending_matches = fields.List(
+        fields.Nested(MatchSchema),
+        attribute="pending",
+        metadata={
+            "description": "Matches among quotes awaiting review (never part of the verdict);"
+            " empty unless include_pending was asked for."
+        },
+    )
 
 
 class VerificationBatchSchema(Schema):
     results = fields.List(fields.Nested(VerificationSchema))
+
+
+# articles --------------------------------------------------------------------------------
+
+
+class ArticleCreateSchema(Schema):
+    """An article to ingest: its text (text mode) or a URL to fetch it from (fetch mode)."""
+
+    text = Text(
+        validate=article_length,
+        metadata={"description": "The article's plain text; at most ARTICLE_MAX_CHARS."},
+    )
+    url = Text(
+        validate=validate.Length(min=1, max=MAX_FIELD_CHARS),
+        metadata={
+            "description": "Without text: the page to fetch. With text: where it was"
+            " published (metadata only, nothing is fetched)."
+        },
+    )
+    title = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    publisher = Text(allow_none=True, validate=validate.Length(max=MAX_FIELD_CHARS))
+    published_at = fields.Date(allow_none=True)
+    dry_run = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Report what would be stored, and store nothing."},
+    )
+
+    @validates_schema
+    def _text_or_url(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "text" not in data and "url" not in data:
+            raise ValidationError("Give the article's text, or a url to fetch it from.", "text")
+
+
+class ArticleSchema(Schema):
+    """A stored article, without its text (a dry run's preview has only the metadata)."""
+
+    id = fields.Integer()
+    url = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+    published_at = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+    text_length = fields.Method("_text_length", metadata={"type": "integer"})
+
+    def _text_length(self, article: object) -> object:
+        text = (
+            article.get("text") if isinstance(article, Mapping) else getattr(article, "text", None)
+        )
+        return missing if text is None else len(text)
+
+
+class ArticleQuoteSchema(Schema):
+    """A stored quote where it appears in an article."""
+
+    start = fields.Integer(attribute="appearance.start", allow_none=True)
+    end = fields.Integer(attribute="appearance.end", allow_none=True)
+    quote = fields.Nested(QuoteSchema)
+
+
+class ArticleDetailSchema(ArticleSchema):
+    text = fields.String()
+    quotes = fields.List(
+        fields.Nested(ArticleQuoteSchema),
+        metadata={"description": "The stored quotes that appear in the article, in text order."},
+    )
+
+
+class ArticleQuerySchema(Schema):
+    limit = fields.Integer(load_default=20, validate=page_size)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+class ArticlePageSchema(Schema):
+    items = fields.List(fields.Nested(ArticleSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class IngestedQuoteSchema(Schema):
+    """A quotation found in the article and what became of it."""
+
+    text = fields.String(attribute="extracted.text")
+    start = fields.Integer(attribute="extracted.start")
+    end = fields.Integer(attribute="extracted.end")
+    speaker = fields.String(
+        attribute="extracted.speaker",
+        allow_none=True,
+        metadata={"description": "Who the article credits, as its fullest name; null if no one."},
+    )
+    speaker_mention = fields.String(attribute="extracted.speaker_mention", allow_none=True)
+    cue = fields.String(attribute="extracted.cue", allow_none=True)
+    context = fields.String(attribute="extracted.context", allow_none=True)
+    outcome = fields.String(
+        validate=validate.OneOf(OUTCOMES),
+        metadata={
+            "description": "appearance: of a stored quote; new: stored, pending review;"
+            " unattributed: credited to no one, not stored."
+        },
+    )
+    verdict = fields.String(
+        validate=validate.OneOf(VERDICTS),
+        metadata={"description": "How the quotation compared with the store before."},
+    )
+    quote = fields.Nested(QuoteSchema, allow_none=True)
+
+
+class IngestionSchema(Schema):
+    article = fields.Nested(ArticleSchema, allow_none=True)
+    dry_run = fields.Boolean()
+    quotes = fields.List(fields.Nested(IngestedQuoteSchema))

@@ -56,7 +56,6 @@ def ingest_article(
 ) -> IngestReport:
     """Store an article and the quotations in it (or, with ``dry_run``, only say what would
     be stored); return the article and each quotation's outcome, in text order."""
-    extracted = extract_quotes(text)
     source = Source(title=title, url=url, publisher=publisher, published_at=published_at)
     article: Article | None = None
     is_new = True
@@ -64,6 +63,8 @@ def ingest_article(
         article, is_new = store.add_article(
             text, url=url, title=title, publisher=publisher, published_at=published_at
         )
+        text = article.text  # a known article keeps the text its spans refer to
+    extracted = extract_quotes(text)
     results = []
     for quote in extracted:
         results.append(_ingest_one(store, quote, source, article, dry_run=dry_run))
@@ -95,7 +96,8 @@ def _ingest_one(
     try:
         created = store.add_quote(
             NewQuote(
-                text=found.text,
+                # "...," he said: the comma belongs to the sentence, not to the quote
+                text=found.text.rstrip(",;: ") or found.text,
                 speaker=found.speaker,
                 context=found.context,
                 review="pending",

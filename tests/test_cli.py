@@ -341,9 +341,143 @@ def test_export_to_an_unwritable_place(
     assert "cannot write" in err
 
 
+# ingest ------------------------------------------------------------------------------------
+
+SEED_ARTICLE = SEED_FILE.parent / "taliban-equipment-article.txt"
+LIBRARIES = "We will open three new public libraries across the city next year"
+MAYOR_ARTICLE = (
+    "The council met on Tuesday to discuss the budget.\n"
+    f"“{LIBRARIES},” Mayor Jane Doe said at the meeting.\n"
+    "An unnamed spokeswoman said, “The libraries will open on schedule next spring.”\n"
+)
+MAYOR_PAGE = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Libraries for every district</title></head>
+<body><article><h1>Libraries for every district</h1>
+<p>The council met on Tuesday to discuss the budget for the coming year, and the
+mayor had news for residents who had waited years for new public services.</p>
+<p>“{LIBRARIES},” Mayor Jane Doe said at the meeting, to applause from the gallery.</p>
+<p>Residents welcomed the plan, which follows years of cuts to public services and long
+waiting lists at the two libraries the city still runs.</p>
+</article></body></html>
+"""
+
+
+def test_ingest_text_files(
+    initialised: str, tmp_path: Path, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mayor = tmp_path / "mayor.txt"
+    mayor.write_text(MAYOR_ARTICLE, encoding="utf-8")
+    code, out, err = run(capsys, "ingest", SEED_ARTICLE, mayor, "--publisher", "Courier")
+    assert (code, err) == (0, "")
+    assert f"{SEED_ARTICLE}: article 1 (new); 1 quote: 0 new, 1 appearance, 0 unattributed" in out
+    assert f"{mayor}: article 2 (new); 2 quotes: 1 new, 0 appearances, 1 unattributed" in out
+    assert "appearance   Donald Trump: “If we’re going to pay" in out
+    assert out.splitlines()[-1] == (
+        "2 articles: 2 new, 0 known; quotes: 1 new, 1 appearance, 1 unattributed"
+    )
+    assert opened.list_articles().total == 2
+    [(seed_quote, appearance)] = opened.article_quotes(1)
+    assert seed_quote.ref == "seed:taliban-equipment-rally"
+    assert (appearance.source.publisher, appearance.article_id) == ("Courier", 1)
+    [(new_quote, _)] = opened.article_quotes(2)
+    assert (new_quote.speaker.name, new_quote.review) == ("Jane Doe", "pending")
+
+    # again: the articles are known, nothing new is stored
+    code, out, _ = run(capsys, "ingest", SEED_ARTICLE, mayor)
+    assert code == 0
+    assert out.splitlines()[-1].startswith("2 articles: 0 new, 2 known;")
+    assert opened.list_articles().total == 2
+
+
+def test_ingest_dry_run_stores_nothing(
+    initialised: str, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quotes = opened.count_quotes()
+    code, out, _ = run(capsys, "ingest", SEED_ARTICLE, "--dry-run")
+    assert code == 0
+    assert f"{SEED_ARTICLE}: dry run, nothing stored; 1 quote: 0 new, 1 appearance" in out
+    assert out.splitlines()[-1].startswith("dry run, nothing stored: 1 article read;")
+    assert opened.list_articles().total == 0
+    assert opened.count_quotes() == quotes
+
+
+def test_ingest_html_file(
+    initialised: str, tmp_path: Path, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "libraries.html"
+    page.write_text(MAYOR_PAGE, encoding="utf-8")
+    code, out, _ = run(capsys, "ingest", page)
+    assert code == 0
+    assert "new          Jane Doe: “We will open three new public libraries" in out
+    [article] = opened.list_articles().items
+    assert article.title == "Libraries for every district"
+    assert "<p>" not in article.text and LIBRARIES in article.text
+
+
+def test_ingest_failures_are_reported_and_the_rest_goes_on(
+    initialised: str, tmp_path: Path, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("“Ça va très bien, merci beaucoup,” she said.".encode("cp1252"))
+    empty = tmp_path / "empty.txt"
+    empty.write_text(" \n", encoding="utf-8")
+    code, out, err = run(
+        capsys, "ingest", tmp_path / "missing.txt", latin1, empty, "http://127.0.0.1:9/",
+        SEED_ARTICLE,
+    )  # fmt: skip
+    assert code == 1
+    assert f"error: {tmp_path / 'missing.txt'}: no such file" in err
+    assert f"error: {latin1}: not UTF-8 text" in err
+    assert f"error: {empty}: no article text found" in err
+    # without the hidden --allow-private, the loopback interface is never fetched
+    assert "error: http://127.0.0.1:9/: 127.0.0.1 is a loopback address" in err
+    assert out.splitlines()[-1].endswith("; 4 of 5 inputs failed")
+    assert opened.list_articles().total == 1
+
+
+def test_ingest_url(
+    initialised: str, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+            body = MAYOR_PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/libraries.html"
+        code, out, err = run(capsys, "ingest", url, "--allow-private", "--title", "Given")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (code, err) == (0, "")
+    assert f"{url}: article 1 (new); 1 quote: 1 new" in out
+    [article] = opened.list_articles().items
+    assert (article.url, article.title) == (url, "Given")
+
+
+def test_ingest_help_hides_allow_private(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ingest", "--help")
+    assert code == 0
+    assert "--dry-run" in out and "--allow-private" not in out
+
+
 # verify ------------------------------------------------------------------------------------
 
-VERIFICATION_KEYS = {"verdict", "confidence", "summary", "attribution", "matches"}
+VERIFICATION_KEYS = {
+    "verdict", "confidence", "summary", "attribution", "matches", "pending_matches",
+}  # fmt: skip
 MATCH_KEYS = {"quote", "match", "similarity", "diff", "quote_span", "text_span"}
 QUOTE_KEYS = {
     "id",
@@ -354,6 +488,9 @@ QUOTE_KEYS = {
     "context",
     "source",
     "tags",
+    "review",
+    "appearances",
+    "first_appearance",
     "created_at",
     "updated_at",
 }

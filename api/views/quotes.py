@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -55,8 +56,14 @@ class QuoteList(MethodView):
     @blp.response(201, QuoteSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> tuple[Quote, dict[str, str]]:
-        """Store a new quote; the speaker is created when the name is new."""
+        """Store a new quote; the speaker is created when the name is new.
+
+        The quote is approved unless ``review`` says otherwise.
+        """
+        review = data.pop("review", None)
         new: NewQuote = parse_quote(_record(data))
+        if review is not None:
+            new = dataclasses.replace(new, review=review)
         quote = current_store().add_quote(new)
         return quote, {"Location": url_for("quotes.QuoteItem", quote_id=quote.id)}
 
@@ -74,14 +81,22 @@ class QuoteItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], quote_id: int) -> Quote:
-        """Change some fields of a quote; a null clears an optional field."""
+        """Change some fields of a quote; a null clears an optional field.
+
+        A curator approves or rejects a pending quote by setting ``review``.
+        """
         store = current_store()
         current = store.get_quote(quote_id)
-        if not data:
+        review = data.pop("review", None)
+        changes: dict[str, Any] = {}
+        if data:
+            # Validate the merged quote with the import rules, then send only what changed.
+            merged = parse_quote({**quote_record(current), **_record(data)})
+            changes = {field: getattr(merged, field) for field in data}
+        if review is not None:
+            changes["review"] = review
+        if not changes:
             return current
-        # Validate the merged quote with the import rules, then send only the changed fields.
-        merged = parse_quote({**quote_record(current), **_record(data)})
-        changes = {field: getattr(merged, field) for field in data}
         return store.update_quote(quote_id, changes)
 
     @blp.response(204)

@@ -29,7 +29,11 @@ class Verify(MethodView):
     def post(self, args: dict[str, Any]) -> Verification:
         """Verify one text, optionally credited to a speaker."""
         return verify(
-            current_store(), args["text"], speaker=args.get("speaker"), limit=args["limit"]
+            current_store(),
+            args["text"],
+            speaker=args.get("speaker"),
+            limit=args["limit"],
+            include_pending=args["include_pending"],
         )
 
 
@@ -41,7 +45,13 @@ class VerifyBatch(MethodView):
         """Verify several texts; the results come in the order of the items."""
         store = current_store()
         results = [
-            verify(store, item["text"], speaker=item.get("speaker"), limit=args["limit"])
+            verify(
+                store,
+                item["text"],
+                speaker=item.get("speaker"),
+                limit=args["limit"],
+                include_pending=args["include_pending"],
+            )
             for item in args["items"]
         ]
         return {"results": results}

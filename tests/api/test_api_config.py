@@ -13,6 +13,12 @@ DEFAULTS = {
     "MAX_BATCH_ITEMS": 100,
     "MAX_PAGE_SIZE": 100,
     "AUTO_MIGRATE": True,
+    "ARTICLE_MAX_CHARS": 200_000,
+    "FETCH_MAX_BYTES": 5 * 1024 * 1024,
+    "FETCH_CONNECT_TIMEOUT": 3.05,
+    "FETCH_READ_TIMEOUT": 10,
+    "FETCH_TOTAL_TIMEOUT": 20,
+    "FETCH_ALLOW_PRIVATE": False,
 }
 
 
@@ -67,6 +73,23 @@ def test_limits_follow_the_config(url):
     assert client.post("/v1/verify/batch", json={"items": items}).status_code == 422
 
 
+def test_article_limit_follows_the_config(url):
+    client = create_app({"DATABASE_URL": url, "ARTICLE_MAX_CHARS": 30}).test_client()
+    text = "Nothing is quoted here at all."  # 30 characters
+    body = {"text": text, "dry_run": True}
+    assert client.post("/v1/articles", json=body).status_code == 200
+    response = client.post("/v1/articles", json={**body, "text": text + "!"})
+    assert response.get_json()["errors"] == {"text": ["Longer than maximum length 30."]}
+
+
+def test_fetch_settings_from_the_environment(url, monkeypatch):
+    monkeypatch.setenv("QUOTECHECK_FETCH_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("QUOTECHECK_FETCH_READ_TIMEOUT", "2.5")
+    app = create_app({"DATABASE_URL": url})
+    assert app.config["FETCH_ALLOW_PRIVATE"] is True
+    assert app.config["FETCH_READ_TIMEOUT"] == 2.5
+
+
 def test_without_auto_migrate_the_store_is_not_ready(url):
     client = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False}).test_client()
     assert client.get("/healthz").status_code == 200
@@ -81,6 +104,13 @@ def test_without_auto_migrate_the_store_is_not_ready(url):
         {"MAX_BATCH_ITEMS": True},
         {"AUTO_MIGRATE": "yes"},
         {"DATABASE_URL": ""},
+        {"ARTICLE_MAX_CHARS": 0},
+        {"FETCH_MAX_BYTES": 1.5},
+        {"FETCH_READ_TIMEOUT": 0},
+        {"FETCH_CONNECT_TIMEOUT": float("nan")},
+        {"FETCH_TOTAL_TIMEOUT": "20"},
+        # a string from the environment that is not JSON would pass as truthy
+        {"FETCH_ALLOW_PRIVATE": "false"},
     ],
 )
 def test_bad_settings_fail_at_startup(url, bad):

@@ -50,7 +50,9 @@ def assert_problem(response, status: int) -> dict:
 
 
 VERIFY, BATCH, QUOTES, SPEAKERS = "/v1/verify", "/v1/verify/batch", "/v1/quotes", "/v1/speakers"
+ARTICLES = "/v1/articles"
 NEW = {"text": "Some other words", "speaker": "X"}  # a valid new quote
+ARTICLE = {"text": "Nobody is quoted here.", "dry_run": True}  # a valid article
 
 
 def raw(method, path, data, content_type="application/json"):
@@ -68,6 +70,7 @@ def get(path):
 CASES = [
     # 400: the body is not readable JSON
     ("malformed JSON", raw("POST", VERIFY, '{"text": '), 400, None),
+    ("malformed article JSON", raw("POST", ARTICLES, '{"url": "http://'), 400, None),
     ("invalid UTF-8", raw("POST", VERIFY, b'{"text": "\xff\xfe"}'), 400, None),
     ("binary body", raw("POST", VERIFY, bytes(range(256))), 400, None),
     ("empty body", raw("POST", VERIFY, b""), 400, None),
@@ -80,6 +83,7 @@ CASES = [
     # 415: the body is not declared as JSON
     ("text/plain body", raw("POST", VERIFY, '{"text": "x"}', "text/plain"), 415, None),
     ("form body", raw("POST", QUOTES, "text=x", "application/x-www-form-urlencoded"), 415, None),
+    ("article as plain text", raw("POST", ARTICLES, "Some article.", "text/plain"), 415, None),
     ("no content type", raw("PATCH", f"{SPEAKERS}/1", b"{}", None), 415, None),
     ("no body at all", {"method": "POST", "path": BATCH}, 415, None),
     # 422: JSON, but not what the endpoint takes
@@ -108,6 +112,11 @@ CASES = [
     ("batch too big", send("POST", BATCH, {"items": [{"text": "a"}] * 101}), 422, "items"),
     ("batch item invalid", send("POST", BATCH, {"items": [NEW, {}]}), 422, "items.1.text"),
     ("batch item not object", send("POST", BATCH, {"items": ["a"]}), 422, "items.0._schema"),
+    ("include_pending a string", send("POST", VERIFY, {"text": "a", "include_pending": "yes"}),
+     422, "include_pending"),
+    # 1 == True in Python: a strict boolean must still refuse it
+    ("batch include_pending 1", send("POST", BATCH, {"items": [NEW], "include_pending": 1}),
+     422, "include_pending"),
     ("page limit zero", get(f"{QUOTES}?limit=0"), 422, "limit"),
     ("page limit too big", get(f"{QUOTES}?limit=101"), 422, "limit"),
     ("negative offset", get(f"{SPEAKERS}?offset=-1"), 422, "offset"),
@@ -123,6 +132,32 @@ CASES = [
     ("quote blank speaker", send("POST", QUOTES, {**NEW, "speaker": "   "}), 422, "speaker"),
     ("patch text null", send("PATCH", f"{QUOTES}/1", {"text": None}), 422, "text"),
     ("patch unknown field", send("PATCH", f"{QUOTES}/1", {"id": 5}), 422, "id"),
+    ("patch unknown review", send("PATCH", f"{QUOTES}/1", {"review": "maybe"}), 422, "review"),
+    ("patch review null", send("PATCH", f"{QUOTES}/1", {"review": None}), 422, "review"),
+    ("quote unknown review", send("POST", QUOTES, {**NEW, "review": "Approved"}), 422, "review"),
+    # articles: text mode or url (fetch) mode, and nothing else
+    ("article without text or url", send("POST", ARTICLES, {"dry_run": True}), 422, "text"),
+    ("article blank text", send("POST", ARTICLES, {"text": " \n "}), 422, "text"),
+    ("article text too long", send("POST", ARTICLES, {"text": "a" * 200_001}), 422, "text"),
+    ("article NUL in text", send("POST", ARTICLES, {"text": "a\x00b"}), 422, "text"),
+    ("article empty url", send("POST", ARTICLES, {"url": ""}), 422, "url"),
+    ("article url not a string", send("POST", ARTICLES, {"url": 5}), 422, "url"),
+    ("article bad date", send("POST", ARTICLES, {**ARTICLE, "published_at": "2024-02-30"}),
+     422, "published_at"),
+    ("article dry_run a string", send("POST", ARTICLES, {**ARTICLE, "dry_run": "true"}),
+     422, "dry_run"),
+    ("article unknown field", send("POST", ARTICLES, {**ARTICLE, "author": "X"}), 422, "author"),
+    ("articles page limit zero", get(f"{ARTICLES}?limit=0"), 422, "limit"),
+    # UrlRefusedError from quotes_db.fetching: checked before any connection is tried
+    ("fetch a loopback url", send("POST", ARTICLES, {"url": "http://127.0.0.1:9/"}), 422, "url"),
+    ("fetch an integer IPv4", send("POST", ARTICLES, {"url": "http://2130706433/"}), 422, "url"),
+    ("fetch IPv6 loopback", send("POST", ARTICLES, {"url": "http://[::1]/"}), 422, "url"),
+    ("fetch a private address", send("POST", ARTICLES, {"url": "http://192.168.1.1/"}),
+     422, "url"),
+    ("fetch ftp", send("POST", ARTICLES, {"url": "ftp://example.com/a.txt"}), 422, "url"),
+    ("fetch with credentials", send("POST", ARTICLES, {"url": "http://u:p@example.com/"}),
+     422, "url"),
+    ("fetch without host", send("POST", ARTICLES, {"url": "http:///nowhere"}), 422, "url"),
     # InvalidQuoteError from the store
     ("patch speaker blank name", send("PATCH", f"{SPEAKERS}/1", {"name": "  "}), 422, "name"),
     ("patch aliases not a list", send("PATCH", f"{SPEAKERS}/1", {"aliases": "x"}), 422, "aliases"),
@@ -133,12 +168,16 @@ CASES = [
     ("delete unknown quote", {"method": "DELETE", "path": f"{QUOTES}/999999"}, 404, None),
     ("unknown speaker", get(f"{SPEAKERS}/999999"), 404, None),
     ("patch unknown speaker", send("PATCH", f"{SPEAKERS}/999999", {"name": "X"}), 404, None),
+    ("unknown article", get(f"{ARTICLES}/999999"), 404, None),
+    ("article id beyond SQLite", get(f"{ARTICLES}/{TOO_BIG_ID}"), 404, None),
     ("id beyond SQLite", get(f"{QUOTES}/{TOO_BIG_ID}"), 404, None),
     ("id not a number", get(f"{SPEAKERS}/abc"), 404, None),
     # 405
     ("GET on verify", get(VERIFY), 405, None),
     ("PUT on a quote", send("PUT", f"{QUOTES}/1", {"text": "x"}), 405, None),
     ("DELETE on speakers", {"method": "DELETE", "path": SPEAKERS}, 405, None),
+    ("DELETE on an article", {"method": "DELETE", "path": f"{ARTICLES}/1"}, 405, None),
+    ("PUT on articles", send("PUT", ARTICLES, ARTICLE), 405, None),
     # 409
     ("duplicate ref", send("POST", QUOTES, {**NEW, "ref": SEED_REF}), 409, None),
     # no ref: the same words by the same speaker (any case) are the same quote
@@ -150,6 +189,7 @@ CASES = [
     ("alias taken", send("PATCH", f"{SPEAKERS}/1", {"aliases": ["abraham LINCOLN"]}), 409, None),
     # 413: over MAX_BODY_BYTES (1 MiB by default)
     ("body too large", raw("POST", VERIFY, b" " * (1_048_576 + 1)), 413, None),
+    ("article body too large", send("POST", ARTICLES, {"text": "a" * 1_048_576}), 413, None),
 ]  # fmt: skip
 
 
@@ -177,6 +217,8 @@ def test_store_unavailable(broken_client):
         broken_client.post("/v1/verify", json={"text": SEED_TEXT}),
         broken_client.get("/v1/quotes"),
         broken_client.get("/v1/speakers/1"),
+        broken_client.get("/v1/articles"),
+        broken_client.post("/v1/articles", json={"text": 'He said: "We will win this fight."'}),
     ):
         body = assert_problem(response, 503)
         assert "not available" in body["detail"]

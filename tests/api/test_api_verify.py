@@ -62,9 +62,18 @@ def test_verify_match_shape(client):
     assert match["quote"]["text"][start:end] == match["quote"]["text"]
     assert set(match["quote"]) == {
         "id", "ref", "text", "speaker", "said_at", "context", "source", "tags",
-        "created_at", "updated_at",
+        "review", "appearances", "first_appearance", "created_at", "updated_at",
     }  # fmt: skip
     assert match["quote"]["ref"] == "seed:taliban-equipment-rally"
+    assert match["quote"]["review"] == "approved"
+    # the seed quote's own source is its first (and only) appearance
+    seed_source = {
+        "title": match["quote"]["source"]["title"], "url": None, "publisher": None,
+        "published_at": None, "article_id": None, "start": None, "end": None,
+    }  # fmt: skip
+    assert match["quote"]["appearances"] == [seed_source]
+    assert match["quote"]["first_appearance"] == seed_source
+    assert result["pending_matches"] == []
     assert {d["op"] for d in match["diff"]} == {"equal"}
 
 
