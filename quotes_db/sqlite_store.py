@@ -318,14 +318,16 @@ class SQLiteQuoteStore:
         )
         return speaker_id
 
-    def _speakers(self, ids: Iterable[int]) -> dict[int, Speaker]:
+    def _speakers(self, ids: Iterable[int], *, counts: bool = True) -> dict[int, Speaker]:
+        """Speakers by id; ``counts`` adds how many quotes each has (a count of up to
+        every quote of a prolific speaker: not for the verify path)."""
         ids = sorted(set(ids))
         out: dict[int, Speaker] = {}
+        count = "(SELECT count(*) FROM quotes q WHERE q.speaker_id = s.id)" if counts else "0"
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
-                f"SELECT s.id, s.name, (SELECT count(*) FROM quotes q WHERE q.speaker_id = s.id)"
-                f" FROM speakers s WHERE s.id IN ({marks})",
+                f"SELECT s.id, s.name, {count} FROM speakers s WHERE s.id IN ({marks})",
                 chunk,
             ).fetchall()
             aliases: dict[int, list[str]] = {}
@@ -619,7 +621,7 @@ class SQLiteQuoteStore:
                     chunk,
                 ).fetchall()
             )
-        speakers = self._speakers(r[12] for r in rows)
+        speakers = self._speakers((r[12] for r in rows), counts=False)
         appearances = self._appearances([r[0] for r in rows])
         return {r[0]: _quote(r, speakers[r[12]], appearances.get(r[0], [])) for r in rows}
 
@@ -920,8 +922,9 @@ class SQLiteQuoteStore:
             scores[ids] += math.log((total + 1) / df[term])
         touched_scores = scores[touched]
         scores[touched] = 0.0  # leave the buffer clean for the next query
-        # an id repeats once per chosen word it contains: keep enough to leave ``limit``
-        wanted = limit * len(lists)
+        # an id repeats once per chosen word it contains; the best ones contain many, so
+        # a few times ``limit`` entries leave ``limit`` distinct ids in practice
+        wanted = limit * min(len(lists), 8)
         if len(touched) > wanted:
             keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
             touched, touched_scores = touched[keep], touched_scores[keep]
