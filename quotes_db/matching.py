@@ -745,9 +745,8 @@ def _summary(verdict: str, match: Match, claimed: str | None, a: Alignment) -> s
 
 def _changes(match: Match, a: Alignment) -> str:
     """Describe the first change and count the rest."""
-    changes = [d for d in match.diff if d.op in ("replace", "insert")] + [
-        d for d in match.diff if d.op == "delete"
-    ]
+    # a changed word says most, then an added one, then a dropped one
+    changes = [d for op in ("replace", "insert", "delete") for d in match.diff if d.op == op]
     if a.moved:
         first = "a clause was moved to the other end"
     elif not changes:
