@@ -14,6 +14,8 @@ import hashlib
 import itertools
 import json
 import math
+import multiprocessing
+import pickle
 import sqlite3
 import threading
 from array import array
@@ -53,6 +55,7 @@ CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is sha
 IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 IMPORT_CHUNK = 1000  # quotes looked up and inserted together during an import
+PARALLEL_INDEX_MIN = 100_000  # quotes to index at once before a second process helps
 
 # Fields whose change makes an import an update rather than "unchanged".
 _COMPARED = (
@@ -560,7 +563,14 @@ class SQLiteQuoteStore:
                     conn.execute("COMMIT")
                     conn.execute("BEGIN IMMEDIATE")
                     since_commit = 0
-            _index_pending(conn)
+            if created >= PARALLEL_INDEX_MIN and may_commit():
+                # the file is valid and whole: commit, so that a helper process can read
+                # the new quotes while indexing them
+                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                _index_pending(conn, path=self.path)
+            else:
+                _index_pending(conn)
         if created + updated > IMPORT_CHUNK:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return ImportReport(created, updated, unchanged)
@@ -1006,6 +1016,14 @@ class _Postings:
     def add(self, quote_id: int, norm: str, *, skip: set[str] | None = None) -> None:
         self.add_terms(quote_id, set(norm.split()) - (skip or set()))
 
+    def put_before(self, lower: dict[str, bytes]) -> None:
+        """Put packed ids, all lower than the gathered ones, in front of them."""
+        for term, packed in lower.items():
+            ids = array("I")
+            ids.frombytes(packed)
+            ids.extend(self._lists.get(term, array("I")))
+            self._lists[term] = ids
+
     def add_terms(self, quote_id: int, terms: set[str]) -> None:
         if quote_id > 0xFFFFFFFF:
             raise StoreUnavailableError("quote ids beyond 2**32 do not fit the word index")
@@ -1089,26 +1107,78 @@ def _indexed_upto(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _index_pending(conn: sqlite3.Connection) -> int:
+def _index_pending(conn: sqlite3.Connection, *, path: Path | None = None) -> int:
     """Index the quotes written since the last indexing (ids above the 'indexed' mark).
 
     The word index is derived data: writes store quotes first and index them here, in the
     same transaction. A bulk import indexes once at its end, as one segment per word; one
-    that was interrupted after committing some batches is caught up by the next call.
+    that was interrupted after committing some batches is caught up by the next call. With
+    the database ``path`` and many quotes to index (all of them committed), a forked
+    process gathers the lower half of the ids while this one gathers the upper half.
     Returns how many quotes were indexed.
     """
     mark = _indexed_upto(conn)
+    top, pending = conn.execute(
+        "SELECT coalesce(max(id), 0), count(*) FROM quotes WHERE id > ?", (mark,)
+    ).fetchone()
+    if not pending:
+        return 0
     postings = _Postings()
-    count, last = 0, mark
+    start, helper = mark, None
+    if path is not None and pending >= PARALLEL_INDEX_MIN:
+        (middle,) = conn.execute(
+            "SELECT id FROM quotes WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+            (mark, pending // 2),
+        ).fetchone()
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        helper = context.Process(
+            target=_gather_postings, args=(str(path), mark, middle - 1, send), daemon=True
+        )
+        helper.start()
+        send.close()
+        start = middle - 1
     for quote_id, norm in conn.execute(
-        "SELECT id, norm FROM quotes WHERE id > ? ORDER BY id", (mark,)
+        "SELECT id, norm FROM quotes WHERE id > ? ORDER BY id", (start,)
     ):
         postings.add_terms(quote_id, set(norm.split()))
-        count, last = count + 1, quote_id
-    if count:
-        postings.write(conn, quotes=count)
-        conn.execute("UPDATE counters SET value = ? WHERE name = 'indexed'", (last,))
-    return count
+    if helper is not None:
+        try:
+            lower = pickle.loads(receive.recv_bytes())
+        except (EOFError, OSError):
+            lower = None  # the helper died: gather its half here
+        helper.join()
+        if lower is None:
+            lower = _gather(conn, mark, start)
+        postings.put_before(lower)
+    postings.write(conn, quotes=int(pending))
+    conn.execute("UPDATE counters SET value = ? WHERE name = 'indexed'", (top,))
+    return int(pending)
+
+
+def _gather(conn: sqlite3.Connection, low: int, high: int) -> dict[str, bytes]:
+    """Posting lists (packed ids) of the quotes with low < id <= high."""
+    lists: dict[str, array[int]] = {}
+    for quote_id, norm in conn.execute(
+        "SELECT id, norm FROM quotes WHERE id > ? AND id <= ? ORDER BY id", (low, high)
+    ):
+        for term in set(norm.split()):
+            found = lists.get(term)
+            if found is None:
+                lists[term] = array("I", (quote_id,))
+            else:
+                found.append(quote_id)
+    return {term: ids.tobytes() for term, ids in lists.items()}
+
+
+def _gather_postings(path: str, low: int, high: int, send: Any) -> None:
+    """In a forked process: gather posting lists from the committed database, send them."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        send.send_bytes(pickle.dumps(_gather(conn, low, high), protocol=5))
+    finally:
+        conn.close()
+        send.close()
 
 
 def _next_id(conn: sqlite3.Connection) -> int:

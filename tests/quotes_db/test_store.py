@@ -655,3 +655,34 @@ def test_an_interrupted_import_is_indexed_by_the_next_start(
     store.migrate()
     assert len(store.candidates(["bananas"], limit=20)) == 10
     assert store.total_documents() == 10
+
+
+def test_a_big_import_is_indexed_by_two_processes_the_same_as_by_one(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the forked helper that gathers half the posting lists gives the same index
+    import numpy as np
+
+    quotes = [
+        NewQuote(text=f"Quote {n} about {'bananas' if n % 2 else 'apples'} and trade", speaker="S")
+        for n in range(300)
+    ]
+
+    def index(store: SQLiteQuoteStore) -> dict[str, list[int]]:
+        lists: dict[str, list[int]] = {}
+        for term, ids in store._conn.execute("SELECT term, ids FROM postings ORDER BY term, seg"):
+            lists.setdefault(term, []).extend(np.frombuffer(ids, dtype="<u4").tolist())
+        return lists
+
+    one = SQLiteQuoteStore(tmp_path / "one.db")
+    one.migrate()
+    one.import_quotes(quotes)
+    monkeypatch.setattr("quotes_db.sqlite_store.PARALLEL_INDEX_MIN", 50)
+    two = SQLiteQuoteStore(tmp_path / "two.db")
+    two.migrate()
+    two.import_quotes(quotes)
+    assert index(two) == index(one)
+    assert two.document_frequencies(["bananas", "apples"]) == {"bananas": 150, "apples": 150}
+    assert [c.quote_id for c in two.candidates(["quote", "7"], limit=1)] == [8]
+    one.close()
+    two.close()
