@@ -22,10 +22,13 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from quotes_db.calibration import expected_calibration_error
 from quotes_db.importing import import_file
 from quotes_db.matching import prepare, verify
 from quotes_db.models import VERDICTS
 from quotes_db.store import QuoteStore, open_store
+
+from .tables import percentile
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev"
 
@@ -38,28 +41,6 @@ def fitting_half(qid: str) -> bool:
 def load_queries(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def ece(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> float:
-    """Expected calibration error of (confidence, correct) pairs over equal-width bins."""
-    if not pairs:
-        return 0.0
-    buckets: dict[int, list[tuple[float, bool]]] = defaultdict(list)
-    for conf, ok in pairs:
-        buckets[min(bins - 1, int(conf * bins))].append((conf, ok))
-    total = len(pairs)
-    return sum(
-        len(b) / total * abs(statistics.fmean(c for c, _ in b) - statistics.fmean(o for _, o in b))
-        for b in buckets.values()
-    )
 
 
 def report(name: str, rows: list[dict], *, out=sys.stdout) -> dict[str, float]:
@@ -96,11 +77,13 @@ def report(name: str, rows: list[dict], *, out=sys.stdout) -> dict[str, float]:
     matchable = [r for r in rows if r["expected"] != "no_match"]
     top = sum(r["ref_ok"] for r in matchable) / len(matchable) if matchable else 0.0
     p(f"\ntop-match ref accuracy (matchable)  {top:.4f}")
-    calib = ece([(r["confidence"], r["got"] == r["expected"]) for r in rows])
+    calib = expected_calibration_error([(r["confidence"], r["got"] == r["expected"]) for r in rows])
     p(f"calibration error (ECE, 10 bins)    {calib:.4f}")
     held_out = [r for r in rows if not fitting_half(r["qid"])]
     if held_out and len(held_out) < len(rows):
-        calib_h = ece([(r["confidence"], r["got"] == r["expected"]) for r in held_out])
+        calib_h = expected_calibration_error(
+            [(r["confidence"], r["got"] == r["expected"]) for r in held_out]
+        )
         p(f"  on the half not used to fit it      {calib_h:.4f}  ({len(held_out)} queries)")
     stats.update(accuracy=correct / n, macro_f1=macro, top_ref=top, ece=calib)
     return stats
