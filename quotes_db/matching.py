@@ -489,7 +489,10 @@ def prepare() -> None:
 
 
 def _retrieve(
-    store: QuoteStore, text: NormalizedText, options: MatchOptions
+    store: QuoteStore,
+    text: NormalizedText,
+    vocabulary: dict[str, int],
+    options: MatchOptions,
 ) -> list[tuple[Candidate, int, int]]:
     """Candidates, each with the range of words it was found for. A long text (a post, an
     article) is searched chunk by chunk, so that a quote inside it competes only with its
@@ -500,16 +503,18 @@ def _retrieve(
     # a passage in quotation marks is searched on its own too, so that rare words around
     # it ("— John F. Kennedy. Share if you agree") cannot crowd it out
     for first, last in _quoted_spans(text):
-        for c in store.candidates(words[first:last], limit=options.chunk_retrieve):
+        for c in store.candidates(
+            words[first:last], limit=options.chunk_retrieve, frequencies=vocabulary
+        ):
             found.setdefault(c.quote_id, (c, first, last))
     if len(words) <= size + size // 2:
-        for c in store.candidates(words, limit=options.retrieve):
+        for c in store.candidates(words, limit=options.retrieve, frequencies=vocabulary):
             found.setdefault(c.quote_id, (c, 0, len(words)))
         return list(found.values())
     stride = size - size // 4
     for start in range(0, len(words) - size // 4, stride):
         chunk = words[start : start + size]
-        for c in store.candidates(chunk, limit=options.chunk_retrieve):
+        for c in store.candidates(chunk, limit=options.chunk_retrieve, frequencies=vocabulary):
             # rank against the chunk and a quote's length around it
             reach = len(c.words)
             found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
@@ -548,7 +553,7 @@ def verify(
     if not normalized.tokens:
         return _no_match(claimed, 1.0)
     vocabulary = store.document_frequencies(normalized.words)
-    found = _retrieve(store, normalized, options)
+    found = _retrieve(store, normalized, vocabulary, options)
     approved = _aligned(
         normalized, [f for f in found if f[0].review == "approved"], vocabulary, options
     )

@@ -900,14 +900,22 @@ class SQLiteQuoteStore:
         return int(row[0]) if row else 0
 
     @_guarded
-    def candidates(self, terms: Sequence[str], *, limit: int) -> list[Candidate]:
+    def candidates(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int,
+        frequencies: Mapping[str, int] | None = None,
+    ) -> list[Candidate]:
         """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain.
 
         Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
         stores), rarest first, until ``MAX_POSTINGS`` ids have been read: common words cost
         the most to read and say the least about which quote is meant.
         """
-        df = self.document_frequencies(terms)
+        if frequencies is None or any(t not in frequencies for t in terms):
+            frequencies = self.document_frequencies(terms)
+        df = {t: frequencies[t] for t in dict.fromkeys(terms)}
         total = max(self.total_documents(), 1)
         usable = sorted((t for t in df if df[t] > 0), key=lambda t: (df[t], t))
         rare_limit = max(RARE_FLOOR, int(total * RARE_SHARE))

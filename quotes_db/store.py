@@ -154,10 +154,17 @@ class QuoteStore(Protocol):
 
     def total_documents(self) -> int: ...
 
-    def candidates(self, terms: Sequence[str], *, limit: int) -> list[Candidate]:
+    def candidates(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int,
+        frequencies: Mapping[str, int] | None = None,
+    ) -> list[Candidate]:
         """Return up to ``limit`` quotes sharing the most informative of ``terms``, best first.
 
-        Served by an index; never a scan of every quote.
+        Served by an index; never a scan of every quote. ``frequencies``, when the caller
+        already has them from ``document_frequencies``, saves looking them up again.
         """
         ...
 
