@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numpy as np
+import sqlalchemy as sa
 
+from . import migrations
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
     REVIEW_STATES,
@@ -41,6 +43,7 @@ from .models import (
     Speaker,
 )
 from .normalization import words
+from .schema import SCHEMA_VERSION
 from .store import UPDATABLE_FIELDS, speaker_key
 
 __all__ = ["SQLiteQuoteStore"]
@@ -83,9 +86,11 @@ _BULK_INSERT_SQL = (
     + ")"
 )
 
-# Forward migrations; schema version N is reached by running MIGRATIONS[N - 1], an SQL
-# script or a function of the connection.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+# The migrations of the files written before the schema moved to Alembic (quotes_db/schema.py
+# and quotes_db/schema_migrations): version N was reached by running LEGACY_MIGRATIONS[N - 1],
+# an SQL script or a function of the connection. A file at version 1 or 2 still gets them;
+# one at 3 is stamped with Alembic's revision 0003, the same layout.
+LEGACY_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE speakers (
         id INTEGER PRIMARY KEY,
@@ -270,19 +275,30 @@ class SQLiteQuoteStore:
 
     @_guarded
     def migrate(self) -> int:
-        with self._tx() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number in range(version + 1, len(MIGRATIONS) + 1):
-                step = MIGRATIONS[number - 1]
-                if callable(step):
-                    step(conn)
-                else:
-                    for statement in _statements(step):
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-            # an import that was interrupted may have left quotes that are not indexed yet
-            _index_pending(conn)
-            return len(MIGRATIONS)
+        """Bring the file to the newest schema (Alembic; files of versions 1 and 2 are
+        first brought to 3 by LEGACY_MIGRATIONS) and index what an interrupted import left."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        engine = _migration_engine(self.path)
+        try:
+            with engine.begin() as connection:
+                conn = cast(sqlite3.Connection, connection.connection.driver_connection)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if 0 < version < len(LEGACY_MIGRATIONS):
+                    for number in range(version + 1, len(LEGACY_MIGRATIONS) + 1):
+                        step = LEGACY_MIGRATIONS[number - 1]
+                        if callable(step):
+                            step(conn)
+                        else:
+                            for statement in _statements(step):
+                                conn.execute(statement)
+                    version = len(LEGACY_MIGRATIONS)
+                version = migrations.upgrade(connection, known_version=version)
+                conn.execute(f"PRAGMA user_version = {version}")
+                # an import that was interrupted may have left quotes that are not indexed yet
+                _index_pending(conn)
+        finally:
+            engine.dispose()
+        return version
 
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
@@ -292,9 +308,9 @@ class SQLiteQuoteStore:
             version = self.schema_version()
         except (sqlite3.Error, StoreUnavailableError) as exc:
             raise StoreUnavailableError(str(exc)) from exc
-        if version < len(MIGRATIONS):
+        if version < SCHEMA_VERSION:
             raise StoreUnavailableError(
-                f"schema version {version}, expected {len(MIGRATIONS)}: run quotecheck init"
+                f"schema version {version}, expected {SCHEMA_VERSION}: run quotecheck init"
             )
 
     # speakers ---------------------------------------------------------------------------
@@ -1292,6 +1308,22 @@ def _article(row: tuple) -> Article:
         text=row[5],
         created_at=dt.datetime.fromisoformat(row[6]),
     )
+
+
+def _migration_engine(path: Path) -> sa.Engine:
+    """An engine whose transactions take SQLite's write lock at BEGIN, so that workers
+    starting together migrate one after the other."""
+    engine = sa.create_engine(
+        f"sqlite:///{path}",
+        poolclass=sa.pool.NullPool,
+        connect_args={"isolation_level": None, "timeout": 10},
+    )
+
+    @sa.event.listens_for(engine, "begin")
+    def begin_immediate(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _statements(script: str) -> list[str]:

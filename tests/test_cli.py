@@ -95,9 +95,9 @@ def test_init_migrates_and_loads_seeds_once(
 ) -> None:
     code, out, _ = run(capsys, "init")
     assert code == 0
-    from quotes_db.sqlite_store import MIGRATIONS
+    from quotes_db.schema import SCHEMA_VERSION
 
-    assert f"schema version {len(MIGRATIONS)}" in out
+    assert f"schema version {SCHEMA_VERSION}" in out
     assert f"loaded {SEED_COUNT} seed quotes" in out
     assert opened.count_quotes() == SEED_COUNT
 
