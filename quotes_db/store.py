@@ -169,8 +169,14 @@ class QuoteStore(Protocol):
         ...
 
 
-def open_store(url: str) -> QuoteStore:
-    """Open the store a database URL names: ``sqlite:///rel.db``, ``sqlite:////abs.db``, a path."""
+def open_store(url: str, *, read_url: str | None = None) -> QuoteStore:
+    """Open the store a database URL names: ``sqlite:///rel.db``, ``sqlite:////abs.db``, a
+    path, or ``postgresql://user@host/db``. ``read_url`` names a PostgreSQL replica that
+    serves the word-index reads of verify (SQLite has no replicas and ignores it)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres_store import PostgresQuoteStore
+
+        return PostgresQuoteStore(url, read_url=read_url or None)
     if url.startswith("sqlite:"):
         from .sqlite_store import SQLiteQuoteStore
 
@@ -183,4 +189,6 @@ def open_store(url: str) -> QuoteStore:
         from .sqlite_store import SQLiteQuoteStore
 
         return SQLiteQuoteStore(Path(url))
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db")
+    raise ValueError(
+        f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://..."
+    )

@@ -1,19 +1,60 @@
-"""Shared fixtures: a real SQLite file per test, the app on top of it, and its clients."""
+"""Shared fixtures: a real database per test (a SQLite file, and a fresh PostgreSQL
+database), the app on top of it, and its clients.
+
+``store``, ``seeded_store``, ``app``, ``client`` and ``runner`` run every test that takes
+them on both backends. PostgreSQL is the server at $QUOTECHECK_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test); each test gets a database of its own, created
+and dropped here. When the server cannot be reached, those tests fail: they never skip.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from quotes_db.seeding import load_seeds
-from quotes_db.sqlite_store import SQLiteQuoteStore
 from quotes_db.store import QuoteStore, open_store
 
 SEED_QUOTE = (
     "If we're going to pay billions of dollars a year, tell them we're not going to give "
     "them the money unless they give back our military equipment"
 )
+POSTGRES_URL = os.environ.get(
+    "QUOTECHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Create a uniquely named database on the test server; yield its URL; drop it."""
+    name = f"quotecheck_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"PostgreSQL is unreachable at {POSTGRES_URL} ({exc}); start it (see .ci/run) or"
+            " set QUOTECHECK_TEST_POSTGRES_URL",
+            pytrace=False,
+        )
+    try:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        params = conninfo_to_dict(POSTGRES_URL)
+        params["dbname"] = name
+        host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
+        user = params.get("user", "postgres")
+        assert make_conninfo(**params)  # a URL psycopg can read back
+        yield f"postgresql://{user}@{host}:{port}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture
@@ -21,10 +62,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "quotes.db"
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, db_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{db_path}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
 @pytest.fixture
-def store(db_path: Path) -> QuoteStore:
-    """An empty, migrated store in a real SQLite file."""
-    s = open_store(f"sqlite:///{db_path}")
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[QuoteStore]:
+    """An empty, migrated store."""
+    s = open_store(database_url)
     s.migrate()
     yield s
     s.close()
@@ -38,15 +94,16 @@ def seeded_store(store: QuoteStore) -> QuoteStore:
 
 
 @pytest.fixture
-def app(db_path: Path):
+def app(database_url: str):
     from api import create_app
 
-    s = SQLiteQuoteStore(db_path)
+    s = open_store(database_url)
     s.migrate()
     load_seeds(s)
     s.close()
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}"})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
     yield app
+    app.extensions["quotecheck"].close()
 
 
 @pytest.fixture

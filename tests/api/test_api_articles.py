@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from test_api_errors import assert_problem
@@ -268,14 +267,14 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture
-def fetching_client(app, db_path: Path):
+def fetching_client(app, database_url: str):
     """A client of an app on the same database that may fetch from 127.0.0.1 (tests only)."""
     from api import create_app
 
     fetching = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "FETCH_ALLOW_PRIVATE": True,
             "FETCH_READ_TIMEOUT": 0.3,
             "FETCH_TOTAL_TIMEOUT": 1.5,
@@ -348,13 +347,13 @@ def test_fetch_closed_port_is_502(fetching_client):
     assert_problem(ingest(fetching_client, url=f"http://127.0.0.1:{port}/"), 502)
 
 
-def test_article_too_long_when_fetched(app, db_path, site):
+def test_article_too_long_when_fetched(app, database_url, site):
     from api import create_app
 
     small = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "FETCH_ALLOW_PRIVATE": True,
             "ARTICLE_MAX_CHARS": 100,
         }

@@ -594,11 +594,12 @@ def test_migration_from_version_1_indexes_existing_quotes(tmp_path) -> None:
     # it holds get posting lists and are found again
     import sqlite3
 
-    from quotes_db.sqlite_store import MIGRATIONS, SQLiteQuoteStore, _statements
+    from quotes_db.schema import SCHEMA_VERSION
+    from quotes_db.sqlite_store import LEGACY_MIGRATIONS, SQLiteQuoteStore, _statements
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    first = MIGRATIONS[0]
+    first = LEGACY_MIGRATIONS[0]
     assert isinstance(first, str)
     for statement in _statements(first):
         conn.execute(statement)
@@ -616,7 +617,7 @@ def test_migration_from_version_1_indexes_existing_quotes(tmp_path) -> None:
     conn.close()
 
     store = SQLiteQuoteStore(path)
-    assert store.migrate() == len(MIGRATIONS)
+    assert store.migrate() == SCHEMA_VERSION
     assert [c.quote_id for c in store.candidates(["billions", "dollars"], limit=5)] == [7]
     assert store.list_quotes(text="billions").total == 1
     tables = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
@@ -639,6 +640,7 @@ def test_an_interrupted_import_is_indexed_by_the_next_start(
 ) -> None:
     # quotes committed by a batch whose import then died are caught up by migrate()
     monkeypatch.setattr("quotes_db.sqlite_store.IMPORT_CHUNK", 5)
+    monkeypatch.setattr("quotes_db.postgres_store.IMPORT_CHUNK", 5)
     quotes = [
         NewQuote(text=f"Quote number {n} about bananas", speaker="S", ref=f"r{n}")
         for n in range(12)
