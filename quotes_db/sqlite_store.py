@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import itertools
 import json
-import math
 import multiprocessing
 import pickle
 import sqlite3
@@ -30,13 +28,11 @@ import sqlalchemy as sa
 from . import migrations
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
-    REVIEW_STATES,
     Appearance,
     Article,
     Candidate,
     ImportReport,
     NewQuote,
-    NormalizedQuote,
     Page,
     Quote,
     Source,
@@ -44,35 +40,39 @@ from .models import (
 )
 from .normalization import words
 from .schema import SCHEMA_VERSION
+from .storage import (
+    COMPARED,
+    ID_DTYPE,
+    QUOTE_COLUMNS,
+    PostingLists,
+    pick_terms,
+    plan_import,
+    rank,
+    row_values,
+    score_buffer,
+)
+from .storage import article_from_row as _article
+from .storage import batched as _batched
+from .storage import chunks as _chunks
+from .storage import compared_fields as _compared_fields
+from .storage import known_norm as _known_norm
+from .storage import norm_of as _norm_of
+from .storage import now as _now
+from .storage import pack as _pack
+from .storage import quote_from_row as _quote
+from .storage import to_date as _date
+from .storage import valid_id as _valid_id
 from .store import UPDATABLE_FIELDS, speaker_key
 
 __all__ = ["SQLiteQuoteStore"]
 
-# Candidate retrieval: which words are worth reading posting lists for.
-RARE_SHARE = 0.02  # a word in more than 2% of quotes says little about which one is meant
-RARE_FLOOR = 50  # ...but in a small store every word is "rare"
-MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
-MAX_TERMS = 32
-MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
 CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is shared anyway
 IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 IMPORT_CHUNK = 1000  # quotes looked up and inserted together during an import
 PARALLEL_INDEX_MIN = 100_000  # quotes to index at once before a second process helps
 
-# Fields whose change makes an import an update rather than "unchanged".
-_COMPARED = (
-    "text",
-    "speaker_id",
-    "said_at",
-    "context",
-    "source_title",
-    "source_url",
-    "source_publisher",
-    "source_published_at",
-    "tags",
-    "review",
-)
+_COMPARED = COMPARED
 _INSERT_COLUMNS = ("ref", "text", "norm", "norm_key", "speaker_id", *_COMPARED[2:])
 _INSERT_SQL = (
     f"INSERT INTO quotes(id, {', '.join(_INSERT_COLUMNS)}, created_at, updated_at)"
@@ -179,14 +179,7 @@ LEGACY_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
 )
 
-_QUOTE_COLUMNS = (
-    "q.id, q.ref, q.text, q.said_at, q.context, q.source_title, q.source_url, "
-    "q.source_publisher, q.source_published_at, q.tags, q.created_at, q.updated_at, "
-    "s.id, s.name, q.review"
-)
-
-
-MAX_ID = 2**63 - 1
+_QUOTE_COLUMNS = QUOTE_COLUMNS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -204,27 +197,6 @@ def _guarded(method: F) -> F:
             raise StoreUnavailableError(f"database error: {exc}") from exc
 
     return cast(F, wrapper)
-
-
-def _valid_id(value: int, what: str) -> int:
-    if not 0 < value <= MAX_ID:
-        raise NotFoundError(f"no {what} with id {value}")
-    return value
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-def _norm_of(text: str, known: str = "") -> tuple[str, str]:
-    norm = known or " ".join(words(text))
-    if not norm:
-        raise InvalidQuoteError("the quote text contains no words", field="text")
-    return norm, hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
 
 
 class SQLiteQuoteStore:
@@ -453,25 +425,7 @@ class SQLiteQuoteStore:
     # quotes -----------------------------------------------------------------------------
 
     def _row_values(self, quote: NewQuote, speaker_id: int) -> dict[str, object]:
-        norm, norm_key = _norm_of(quote.text)
-        source = quote.source or Source()
-        return {
-            "ref": quote.ref,
-            "text": quote.text,
-            "norm": norm,
-            "norm_key": norm_key,
-            "speaker_id": speaker_id,
-            "said_at": quote.said_at.isoformat() if quote.said_at else None,
-            "context": quote.context,
-            "source_title": source.title,
-            "source_url": source.url,
-            "source_publisher": source.publisher,
-            "source_published_at": (
-                source.published_at.isoformat() if source.published_at else None
-            ),
-            "tags": json.dumps(list(quote.tags), ensure_ascii=False),
-            "review": _review(quote.review),
-        }
+        return row_values(quote, speaker_id)
 
     def _insert(self, conn: sqlite3.Connection, values: dict[str, object]) -> int:
         now = _now()
@@ -536,34 +490,14 @@ class SQLiteQuoteStore:
                 duplicates = self._existing_words(
                     conn, [norms[id(q)][1] for q, _ in rows if q.ref is None]
                 )
-                inserts: list[tuple[NewQuote, tuple[object, ...]]] = []
-                new_refs: dict[str, int] = {}
-                for quote, fields in rows:
-                    ref = quote.ref
-                    if ref is not None and ref in existing:
-                        quote_id, stored = existing[ref]
-                        if stored == fields:
-                            unchanged += 1
-                        else:
-                            self._update_row(
-                                conn, quote_id, self._row_values(quote, int(str(fields[1])))
-                            )
-                            existing[ref] = (quote_id, fields)
-                            updated += 1
-                        continue
-                    if ref is not None and ref in new_refs:
-                        inserts[new_refs[ref]] = (quote, fields)  # the file's last record wins
-                        updated += 1
-                        continue
-                    if ref is None:
-                        words_key = (norms[id(quote)][1], fields[1], norms[id(quote)][0])
-                        if words_key in duplicates:
-                            unchanged += 1
-                            continue
-                        duplicates.add(words_key)
-                    else:
-                        new_refs[ref] = len(inserts)
-                    inserts.append((quote, fields))
+                plan = plan_import(rows, existing, norms, duplicates)
+                for quote_id, quote, speaker_id in plan.updates:
+                    self._update_row(conn, quote_id, self._row_values(quote, speaker_id))
+                inserts, updated, unchanged = (
+                    plan.inserts,
+                    updated + plan.updated,
+                    unchanged + plan.unchanged,
+                )
                 now = _now()
                 first = _next_id(conn)
                 batch = []
@@ -933,39 +867,11 @@ class SQLiteQuoteStore:
             frequencies = self.document_frequencies(terms)
         df = {t: frequencies[t] for t in dict.fromkeys(terms)}
         total = max(self.total_documents(), 1)
-        usable = sorted((t for t in df if df[t] > 0), key=lambda t: (df[t], t))
-        rare_limit = max(RARE_FLOOR, int(total * RARE_SHARE))
-        chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
-        if len(chosen) < MIN_TERMS:
-            chosen = usable[:MIN_TERMS]
-        budget, picked = MAX_POSTINGS, list[str]()
-        for term in chosen:
-            if df[term] > budget and picked:
-                break
-            budget -= df[term]
-            picked.append(term)
+        picked = pick_terms(df, total)
         if not picked:
             return []
         lists = self._postings(picked)
-        if not lists:
-            return []
-        touched = np.concatenate(list(lists.values()))
-        scores = self._score_buffer(int(touched.max()) + 1)
-        for term, ids in lists.items():
-            # ids are unique within a list, so a fancy-indexed add counts each once
-            scores[ids] += math.log((total + 1) / df[term])
-        touched_scores = scores[touched]
-        scores[touched] = 0.0  # leave the buffer clean for the next query
-        # an id repeats once per chosen word it contains; the best ones contain many, so
-        # a few times ``limit`` entries leave ``limit`` distinct ids in practice
-        wanted = limit * min(len(lists), 8)
-        if len(touched) > wanted:
-            keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
-            touched, touched_scores = touched[keep], touched_scores[keep]
-        order = np.lexsort((touched, -touched_scores))  # best score first, then older quote
-        ordered = touched[order]
-        _, first = np.unique(ordered, return_index=True)
-        ranked = [int(i) for i in ordered[np.sort(first)][:limit]]
+        ranked = rank(lists, df, total, limit=limit, buffer=self._score_buffer)
         rows: dict[int, tuple[int, str, str]] = {}
         for chunk in _chunks(ranked, 500):
             marks = ",".join("?" * len(chunk))
@@ -983,11 +889,7 @@ class SQLiteQuoteStore:
 
     def _score_buffer(self, size: int) -> np.ndarray:
         """A zeroed float array of at least ``size`` entries, one per thread, reused."""
-        buffer = getattr(self._local, "scores", None)
-        if buffer is None or len(buffer) < size:
-            buffer = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
-            self._local.scores = buffer
-        return buffer
+        return score_buffer(self._local, size)
 
     def _postings(self, terms: Sequence[str]) -> dict[str, np.ndarray]:
         """Return each term's posting list (quote ids, ascending, unique; maybe stale)."""
@@ -1000,7 +902,7 @@ class SQLiteQuoteStore:
                 parts.setdefault(term, []).append(blob)
         # ascending and unique within a segment; across segments an id seldom repeats (a
         # quote edited to regain a word), and a repeat only weighs that word twice
-        return {t: np.frombuffer(b"".join(blobs), dtype=_ID_DTYPE) for t, blobs in parts.items()}
+        return {t: np.frombuffer(b"".join(blobs), dtype=ID_DTYPE) for t, blobs in parts.items()}
 
     def _ids_with_all_words(self, terms: list[str]) -> list[int]:
         """Ids of the quotes containing every one of ``terms``, newest first."""
@@ -1010,9 +912,9 @@ class SQLiteQuoteStore:
             return []
         wanted.sort(key=lambda t: df[t])
         lists = {t: np.unique(ids) for t, ids in self._postings(wanted[:4]).items()}
-        ids = lists.get(wanted[0], np.empty(0, dtype=_ID_DTYPE))
+        ids = lists.get(wanted[0], np.empty(0, dtype=ID_DTYPE))
         for term in wanted[1:4]:
-            ids = np.intersect1d(ids, lists.get(term, np.empty(0, dtype=_ID_DTYPE)))
+            ids = np.intersect1d(ids, lists.get(term, np.empty(0, dtype=ID_DTYPE)))
         # confirm against the stored words: later words, and ids left behind by edits
         need = set(wanted)
         found: list[int] = []
@@ -1026,51 +928,24 @@ class SQLiteQuoteStore:
         return found
 
 
-_ID_DTYPE = np.dtype("<u4")  # quote ids in posting lists: 32-bit, little-endian
 COMPACT_SEGMENTS = 32  # a word's list is merged into one row once it has this many
 SMALL_WRITE_TERMS = 1_000  # writes touching more words than this skip the compaction check
 
 
-class _Postings:
+class _Postings(PostingLists):
     """New posting-list entries gathered in memory and written as one segment per word."""
-
-    def __init__(self) -> None:
-        self._lists: dict[str, array[int]] = {}
-
-    def add(self, quote_id: int, norm: str, *, skip: set[str] | None = None) -> None:
-        self.add_terms(quote_id, set(norm.split()) - (skip or set()))
-
-    def put_before(self, lower: dict[str, bytes]) -> None:
-        """Put packed ids, all lower than the gathered ones, in front of them."""
-        for term, packed in lower.items():
-            ids = array("I")
-            ids.frombytes(packed)
-            ids.extend(self._lists.get(term, array("I")))
-            self._lists[term] = ids
-
-    def add_terms(self, quote_id: int, terms: set[str]) -> None:
-        if quote_id > 0xFFFFFFFF:
-            raise StoreUnavailableError("quote ids beyond 2**32 do not fit the word index")
-        lists = self._lists
-        for term in terms:
-            found = lists.get(term)
-            if found is None:
-                lists[term] = array("I", (quote_id,))
-            else:
-                found.append(quote_id)
 
     def write(self, conn: sqlite3.Connection, *, quotes: int, count: bool = True) -> None:
         """Store the gathered ids as a new segment of each word's list, add them to the words'
         document frequencies (unless ``count`` is false) and ``quotes`` to the quote count."""
         conn.execute("UPDATE counters SET value = value + ? WHERE name = 'quotes'", (quotes,))
-        if not self._lists:
+        if self.empty():
             return
         row = conn.execute(
             "UPDATE counters SET value = value + 1 WHERE name = 'segment' RETURNING value"
         ).fetchone()
         segment = int(row[0])
-        items = sorted(self._lists.items())  # in key order: B-tree pages are visited once
-        self._lists = {}
+        items = self.take()
         conn.executemany(
             "INSERT INTO postings(term, seg, ids) VALUES (?, ?, ?)",
             ((t, segment, _pack(ids)) for t, ids in items),
@@ -1092,15 +967,10 @@ class _Postings:
                 _compact(conn, term)
 
 
-def _pack(ids: array[int]) -> bytes:
-    packed = np.asarray(ids, dtype=_ID_DTYPE)
-    return packed.tobytes()
-
-
 def _compact(conn: sqlite3.Connection, term: str) -> None:
     """Merge a word's segments into one, dropping ids of quotes that no longer exist."""
     rows = conn.execute("SELECT seg, ids FROM postings WHERE term = ?", (term,)).fetchall()
-    ids = np.unique(np.frombuffer(b"".join(r[1] for r in rows), dtype=_ID_DTYPE))
+    ids = np.unique(np.frombuffer(b"".join(r[1] for r in rows), dtype=ID_DTYPE))
     live = [
         r[0]
         for chunk in _chunks([int(i) for i in ids], 500)
@@ -1113,7 +983,7 @@ def _compact(conn: sqlite3.Connection, term: str) -> None:
     if live:
         conn.execute(
             "INSERT INTO postings(term, seg, ids) VALUES (?, ?, ?)",
-            (term, min(r[0] for r in rows), np.asarray(sorted(live), dtype=_ID_DTYPE).tobytes()),
+            (term, min(r[0] for r in rows), np.asarray(sorted(live), dtype=ID_DTYPE).tobytes()),
         )
 
 
@@ -1231,33 +1101,6 @@ def _migrate_to_postings(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO counters(name, value) VALUES ('indexed', ?)", (last,))
 
 
-def _review(state: str) -> str:
-    if state not in REVIEW_STATES:
-        raise InvalidQuoteError(f"review must be one of {', '.join(REVIEW_STATES)}", field="review")
-    return state
-
-
-def _known_norm(quote: NewQuote) -> str:
-    return quote.norm if isinstance(quote, NormalizedQuote) else ""
-
-
-def _compared_fields(quote: NewQuote, speaker_id: int) -> tuple[object, ...]:
-    """The stored columns named in _COMPARED, in that order, for a quote."""
-    source = quote.source
-    return (
-        quote.text,
-        speaker_id,
-        quote.said_at.isoformat() if quote.said_at else None,
-        quote.context,
-        source.title if source else None,
-        source.url if source else None,
-        source.publisher if source else None,
-        source.published_at.isoformat() if source and source.published_at else None,
-        json.dumps(list(quote.tags), ensure_ascii=False) if quote.tags else "[]",
-        _review(quote.review),
-    )
-
-
 def _count_terms(conn: sqlite3.Connection, norm: str, delta: int) -> None:
     """Add ``delta`` to the document frequency of every distinct word of ``norm``."""
     _apply_term_counts(conn, {t: delta for t in set(norm.split())}, quotes=delta)
@@ -1272,42 +1115,6 @@ def _apply_term_counts(conn: sqlite3.Connection, counts: dict[str, int], *, quot
     if any(v < 0 for v in counts.values()):
         conn.execute("DELETE FROM terms WHERE df <= 0")
     conn.execute("UPDATE counters SET value = value + ? WHERE name = 'quotes'", (quotes,))
-
-
-def _quote(row: tuple, speaker: Speaker, appearances: list[Appearance]) -> Quote:
-    source = Source(row[5], row[6], row[7], _date(row[8]))
-    every = ([Appearance(None, source)] if not source.is_empty() else []) + appearances
-    # first appearance first: dated ones by date, then the undated in the order recorded
-    every.sort(key=lambda a: (a.source.published_at is None, a.source.published_at or _NO_DATE))
-    return Quote(
-        id=row[0],
-        ref=row[1],
-        text=row[2],
-        speaker=speaker,
-        said_at=_date(row[3]),
-        context=row[4],
-        source=None if source.is_empty() else source,
-        tags=tuple(json.loads(row[9])),
-        created_at=dt.datetime.fromisoformat(row[10]),
-        updated_at=dt.datetime.fromisoformat(row[11]),
-        review=row[14],
-        appearances=tuple(every),
-    )
-
-
-_NO_DATE = dt.date.min
-
-
-def _article(row: tuple) -> Article:
-    return Article(
-        id=row[0],
-        url=row[1],
-        title=row[2],
-        publisher=row[3],
-        published_at=_date(row[4]),
-        text=row[5],
-        created_at=dt.datetime.fromisoformat(row[6]),
-    )
 
 
 def _migration_engine(path: Path) -> sa.Engine:
@@ -1339,14 +1146,3 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
-
-
-def _batched(items: Iterable[NewQuote], size: int) -> Iterator[list[NewQuote]]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

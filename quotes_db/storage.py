@@ -173,6 +173,9 @@ class PostingLists:
             else:
                 found.append(quote_id)
 
+    def empty(self) -> bool:
+        return not self._lists
+
     def take(self) -> list[tuple[str, array[int]]]:
         """Return the gathered lists in term order (B-tree pages are visited once) and
         forget them."""
