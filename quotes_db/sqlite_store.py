@@ -249,7 +249,13 @@ class SQLiteQuoteStore:
     def migrate(self) -> int:
         """Bring the file to the newest schema (Alembic; files of versions 1 and 2 are
         first brought to 3 by LEGACY_MIGRATIONS) and index what an interrupted import left."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._migrate()
+        except (OSError, sa.exc.DBAPIError) as exc:
+            raise StoreUnavailableError(f"cannot migrate {self.path}: {exc}") from exc
+
+    def _migrate(self) -> int:
         engine = _migration_engine(self.path)
         try:
             with engine.begin() as connection:

@@ -21,15 +21,22 @@ SEED_TEXT = (
 TOO_BIG_ID = 2**63  # one past SQLite's largest integer
 
 
-@pytest.fixture
-def broken_client(tmp_path: Path):
-    """A client of an app whose database file sits under a regular file, so cannot open."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def broken_client(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch):
+    """A client of an app whose database cannot be opened: a SQLite file under a regular
+    file, or a PostgreSQL server on a port where none listens."""
     from api import create_app
 
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{blocker}/quotes.db"})
-    return app.test_client()
+    if request.param == "sqlite":
+        blocker = tmp_path / "not-a-directory"
+        blocker.write_text("")
+        url = f"sqlite:///{blocker}/quotes.db"
+    else:
+        monkeypatch.setattr("quotes_db.postgres_store.POOL_TIMEOUT", 0.5)
+        url = "postgresql://postgres@127.0.0.1:9/nowhere"
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    yield app.test_client()
+    app.extensions["quotecheck"].close()
 
 
 def assert_problem(response, status: int) -> dict:
