@@ -34,9 +34,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## eval: the development evaluation set through the same code path as POST /v1/verify
+## eval: the development evaluation set through the same code path as POST /v1/verify, on a
+## fresh SQLite file, or on DATABASE_URL (e.g. make eval DATABASE_URL=postgresql://...)
 eval: $(STAMP)
-	$(BIN)/python -m bench.eval
+	$(BIN)/python -m bench.eval $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)') $(EVAL_ARGS)
 
 ## eval-extraction: quote extraction and speaker attribution on the annotated articles
 eval-extraction: $(STAMP)

@@ -177,6 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quotes", type=Path, default=SHARED / "quotes.jsonl.gz")
     parser.add_argument("--queries", type=Path, default=SHARED / "queries.jsonl")
     parser.add_argument("--db", type=Path, help="reuse this store instead of a fresh one")
+    parser.add_argument(
+        "--database-url",
+        help="evaluate on this store (e.g. postgresql://...); the quotes are imported when"
+        " it is empty (default: a fresh SQLite file)",
+    )
     parser.add_argument("--sample", type=int, default=300, help="baseline sample size")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--kind", action="append", help="only queries of this kind")
@@ -188,13 +193,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         queries = [q for q in queries if q["kind"] in args.kind]
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "eval.db"
-        store = open_store(f"sqlite:///{db}")
+        store = open_store(args.database_url or f"sqlite:///{db}")
         store.migrate()
         if store.total_documents() == 0:
             start = time.perf_counter()
             imported = import_file(store, args.quotes)
             print(f"imported {imported.total} quotes in {time.perf_counter() - start:.1f} s")
-        print(f"store: {store.total_documents()} quotes; queries: {len(queries)}")
+        print(
+            f"store: {store.total_documents()} quotes on {store.url.split(':', 1)[0]};"
+            f" queries: {len(queries)}"
+        )
         prepare()  # load the word lists before timing, as the server does at startup
         rows, latencies = run_quotecheck(store, queries)
         report("quotecheck", rows)

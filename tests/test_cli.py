@@ -572,14 +572,14 @@ def live_server(app) -> Iterator[str]:
 )
 def test_verify_url_answers_like_the_local_store(
     live_server: str,
-    db_path: Path,
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     text: str,
     speaker: str | None,
 ) -> None:
-    # the server's database and the local one are the same file
-    monkeypatch.setenv("QUOTECHECK_DATABASE_URL", f"sqlite:///{db_path}")
+    # the server's database and the local one are the same
+    monkeypatch.setenv("QUOTECHECK_DATABASE_URL", database_url)
     extra = ["--speaker", speaker] if speaker else []
     code, remote, err = run(capsys, "verify", text, *extra, "--json", "--url", live_server + "/")
     assert (code, err) == (0, "")
