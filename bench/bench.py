@@ -199,7 +199,10 @@ def _first(queries: Sequence[Query], n: int) -> list[Query]:
 
 def build_table(built: BuiltStore) -> str:
     m = built.manifest
-    main_bytes, wal_bytes = database_bytes(built.db)
+    if built.backend == "sqlite":
+        main_bytes, wal_bytes = database_bytes(built.db)
+    else:
+        main_bytes, wal_bytes = built.size_bytes(), 0
     status = "cached" if built.cached else "built now"
     rows = [
         [
@@ -449,6 +452,16 @@ def warm_page_cache(db: Path) -> None:
             pass
 
 
+def warm_postgres(store: object) -> None:
+    """Read the tables verify reads once (into PostgreSQL's buffers and the page cache)."""
+    import psycopg
+
+    with psycopg.connect(getattr(store, "url", "")) as conn:
+        for table in ("postings", "terms", "quotes", "speakers", "speaker_names"):
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        conn.execute("SELECT sum(length(ids)) FROM postings").fetchone()
+
+
 def measure(
     built: BuiltStore,
     queries: Sequence[Query],
@@ -461,23 +474,25 @@ def measure(
     prepare = getattr(matching, "prepare", None)
     if prepare is not None:
         prepare()
-    warm_page_cache(built.db)
+    if built.backend == "sqlite":
+        warm_page_cache(built.db)
+    else:
+        warm_postgres(store)
     parts = [
         f"== store {built.label}: {built.count:,} quotes ({built.real:,} real + "
-        f"{built.synthetic:,} synthetic) in {built.db.relative_to(ROOT)} ==",
+        f"{built.synthetic:,} synthetic) on {built.backend}, {built.where} ==",
         build_table(built),
     ]
     _log(f"[{built.label}] verify in process: {len(queries)} queries")
     outcomes = run_in_process(store, queries)
     table, summary = verify_table(outcomes, queries)
     parts.append(table)
-    main_bytes, wal_bytes = database_bytes(built.db)
     summary.update(
-        label=built.label,
+        label=f"{built.label} {built.backend}",
         cached=built.cached,
         import_seconds=built.manifest["import_seconds"],
         quotes_per_second=built.manifest["quotes_per_second"],
-        db_bytes=main_bytes + wal_bytes,
+        db_bytes=built.size_bytes(),
     )
     if long_inputs:
         _log(f"[{built.label}] long inputs: {len(long_inputs)}")
@@ -612,6 +627,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--long", type=int, default=20, help="long inputs of each length (20)")
     parser.add_argument("--workers", type=_int_list, default=[1, 4], help="gunicorn workers (1,4)")
     parser.add_argument("--clients", type=int, default=0, help="HTTP client threads (= workers)")
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="stores to build and measure, side by side (sqlite,postgresql); PostgreSQL at"
+        " $QUOTECHECK_BENCH_POSTGRES_URL's server, a database quotecheck_bench_<size> each",
+    )
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-brute", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the stores even if cached")
@@ -668,12 +689,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(CACHE / f"queries-{size_label(n)}.jsonl", "w", encoding="utf-8") as handle:
             for q in queries:
                 handle.write(json.dumps(q.record(), ensure_ascii=False) + "\n")
-        built = ensure_store(corpus, n, rebuild=args.rebuild, reuse=args.reuse)
-        block, summary = measure(built, queries, args, long_inputs)
-        summaries.append(summary)
-        print("\n" + block, flush=True)
-        out.append(block)
-        report.write_text("\n\n".join(out) + "\n")
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            built = ensure_store(corpus, n, rebuild=args.rebuild, reuse=args.reuse, backend=backend)
+            block, summary = measure(built, queries, args, long_inputs)
+            summaries.append(summary)
+            print("\n" + block, flush=True)
+            out.append(block)
+            report.write_text("\n\n".join(out) + "\n")
     if len(summaries) > 1:
         table = summary_table(summaries)
         print("\n" + table, flush=True)

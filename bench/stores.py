@@ -34,7 +34,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
 DATA_VERSION = 1  # bump when the generated quotes change
 # The storage code whose changes can make a built store stale.
-STORAGE_CODE = ("sqlite_store.py", "importing.py", "normalization.py", "store.py", "models.py")
+STORAGE_CODE = (
+    "sqlite_store.py",
+    "postgres_store.py",
+    "storage.py",
+    "schema.py",
+    "importing.py",
+    "normalization.py",
+    "store.py",
+    "models.py",
+)
+BACKENDS = ("sqlite", "postgresql")
+# The PostgreSQL server the bench builds its stores on (a database per size, kept).
+POSTGRES_URL = os.environ.get(
+    "QUOTECHECK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +63,60 @@ class BuiltStore:
     quotes: Path  # the .jsonl.gz that was imported
     manifest: dict
     cached: bool
+    backend: str = "sqlite"
 
     @property
     def url(self) -> str:
-        return f"sqlite:///{self.db}"
+        return postgres_url(self.label) if self.backend == "postgresql" else f"sqlite:///{self.db}"
+
+    @property
+    def where(self) -> str:
+        return self.url.rsplit("@", 1)[-1] if self.backend == "postgresql" else str(self.db)
+
+    def size_bytes(self) -> int:
+        """The database's size on disk (with SQLite's -wal)."""
+        if self.backend == "postgresql":
+            return postgres_bytes(self.url)
+        return sum(database_bytes(self.db))
+
+
+def postgres_url(label: str) -> str:
+    """The URL of the bench's PostgreSQL database for a store size."""
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/quotecheck_bench_{label}"
+
+
+def postgres_bytes(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _postgres_schema(url: str) -> int | None:
+    """The schema version of the bench database at ``url``; None when it does not exist."""
+    import psycopg
+
+    from quotes_db.store import open_store
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error:
+        return None
+    store = open_store(url)
+    try:
+        return int(store.schema_version())  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
+def _recreate_postgres(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _log(message: str) -> None:
@@ -159,13 +223,18 @@ def _ensure_quotes_file(corpus: Corpus, n: int, label: str) -> Path:
     return path
 
 
-def _stale_reasons(manifest: dict | None, db: Path, n: int, schema: int) -> list[str]:
-    if manifest is None or not db.exists():
+def _stale_reasons(
+    manifest: dict | None, db: Path, n: int, schema: int, *, url: str | None = None
+) -> list[str]:
+    """Why the cached store (the SQLite file ``db``, or the PostgreSQL database at ``url``)
+    cannot be reused; empty when it can."""
+    found = _postgres_schema(url) if url else _user_version(db) if db.exists() else None
+    if manifest is None or found is None:
         return ["no complete build"]
     reasons = []
     if manifest.get("version") != DATA_VERSION or manifest.get("count") != n:
         reasons.append("other quotes")
-    if manifest.get("schema") != schema or _user_version(db) != schema:
+    if manifest.get("schema") != schema or found != schema:
         reasons.append(f"schema {manifest.get('schema')} -> {schema}")
     if manifest.get("code") != code_fingerprint():
         reasons.append("storage code changed")
@@ -173,7 +242,12 @@ def _stale_reasons(manifest: dict | None, db: Path, n: int, schema: int) -> list
 
 
 def ensure_store(
-    corpus: Corpus, n: int, *, rebuild: bool = False, reuse: bool = False
+    corpus: Corpus,
+    n: int,
+    *,
+    rebuild: bool = False,
+    reuse: bool = False,
+    backend: str = "sqlite",
 ) -> BuiltStore:
     """Return the store of ``n`` quotes, building (and timing) it unless a usable one exists.
 
@@ -183,22 +257,34 @@ def ensure_store(
     CACHE.mkdir(parents=True, exist_ok=True)
     label = size_label(n)
     db = CACHE / f"store-{label}.db"
-    manifest_path = CACHE / f"store-{label}.json"
+    suffix = "" if backend == "sqlite" else f"-{backend}"
+    manifest_path = CACHE / f"store-{label}{suffix}.json"
     manifest = _read_manifest(manifest_path)
     schema = current_schema_version()
     real = min(n, len(corpus.pool))
-    reasons = ["--rebuild"] if rebuild else _stale_reasons(manifest, db, n, schema)
+    reasons = (
+        ["--rebuild"]
+        if rebuild
+        else _stale_reasons(
+            manifest, db, n, schema, url=postgres_url(label) if backend != "sqlite" else None
+        )
+    )
     if reuse and reasons == ["storage code changed"]:
         reasons = []
     if not reasons and manifest is not None:
-        _log(f"[{label}] reusing {db.relative_to(ROOT)} (built {manifest.get('built_at')})")
+        _log(f"[{label}] reusing the {backend} store (built {manifest.get('built_at')})")
         quotes = _ensure_quotes_file(corpus, n, label)
-        return BuiltStore(label, n, real, n - real, db, quotes, manifest, cached=True)
-    _log(f"[{label}] building the store ({', '.join(reasons)})")
+        return BuiltStore(label, n, real, n - real, db, quotes, manifest, True, backend)
+    _log(f"[{label}] building the {backend} store ({', '.join(reasons)})")
     manifest_path.unlink(missing_ok=True)
-    _remove_database(db)
+    if backend == "sqlite":
+        _remove_database(db)
+        target = str(db)
+    else:
+        target = postgres_url(label)
+        _recreate_postgres(target)
     quotes = _ensure_quotes_file(corpus, n, label)
-    measured = run_import(db, quotes, label)
+    measured = run_import(target, quotes, label)
     if measured["count"] != n:
         raise RuntimeError(f"the store holds {measured['count']} quotes, expected {n}")
     manifest = {
@@ -212,11 +298,12 @@ def ensure_store(
         **measured,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return BuiltStore(label, n, real, n - real, db, quotes, manifest, cached=False)
+    return BuiltStore(label, n, real, n - real, db, quotes, manifest, False, backend)
 
 
-def run_import(db: Path, quotes: Path, label: str) -> dict:
-    """Import ``quotes`` into a fresh store at ``db`` in a child process; return its report."""
+def run_import(db: str, quotes: Path, label: str) -> dict:
+    """Import ``quotes`` into a fresh store at ``db`` (a SQLite path or a PostgreSQL URL) in
+    a child process; return its report."""
     proc = subprocess.run(
         [sys.executable, "-m", "bench.stores", str(db), str(quotes), label],
         cwd=ROOT,
@@ -264,11 +351,12 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _import_main(db: Path, quotes: Path, label: str) -> dict:
+def _import_main(target: str, quotes: Path, label: str) -> dict:
     from quotes_db.importing import import_file
     from quotes_db.store import open_store
 
-    store = open_store(f"sqlite:///{db}")
+    db = Path(target)
+    store = open_store(target if "://" in target else f"sqlite:///{db}")
     store.migrate()
     cpu_before = _cpu_seconds()
     progress = _Progress(label)
@@ -276,7 +364,10 @@ def _import_main(db: Path, quotes: Path, label: str) -> dict:
     _log(f"[{label}] import: reading {quotes.name}")
     report = import_file(store, quotes, progress=progress)
     seconds = time.perf_counter() - start
-    main_bytes, wal_bytes = database_bytes(db)
+    if "://" in target:
+        main_bytes, wal_bytes = postgres_bytes(target), 0
+    else:
+        main_bytes, wal_bytes = database_bytes(db)
     count = store.count_quotes()
     store.close()
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -303,7 +394,7 @@ def _import_main(db: Path, quotes: Path, label: str) -> dict:
 if __name__ == "__main__":
     if len(sys.argv) != 4:
         sys.exit("usage: python -m bench.stores DB QUOTES LABEL")
-    result = _import_main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    result = _import_main(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     os._exit(0)  # skip tearing down a large heap

@@ -465,10 +465,13 @@ class PostgresQuoteStore:
         wanted = [i for i in dict.fromkeys(quote_ids) if 0 < i <= 2**63 - 1]
         if not wanted:
             return {}
+        # two round trips, not four: the speaker and their aliases come with the quote
         with self._conn() as conn:
             rows = conn.execute(
-                f"SELECT {QUOTE_COLUMNS} FROM quotes q JOIN speakers s ON s.id = q.speaker_id"
-                " WHERE q.id = ANY(%s)",
+                f"SELECT {QUOTE_COLUMNS}, coalesce((SELECT array_agg(n.name ORDER BY"
+                ' n.name COLLATE "C") FROM speaker_names n WHERE n.speaker_id = s.id'
+                " AND n.is_alias = 1), '{}') FROM quotes q JOIN speakers s"
+                " ON s.id = q.speaker_id WHERE q.id = ANY(%s)",
                 (wanted,),
             ).fetchall()
             appearances: dict[int, list[Appearance]] = {}
@@ -478,8 +481,10 @@ class PostgresQuoteStore:
                 ([r[0] for r in rows],),
             ):
                 appearances.setdefault(row[1], []).append(appearance_from_row(row))
-        speakers = self._speakers((r[12] for r in rows), counts=False)
-        return {r[0]: quote_from_row(r, speakers[r[12]], appearances.get(r[0], [])) for r in rows}
+        return {
+            r[0]: quote_from_row(r, Speaker(r[12], r[13], tuple(r[15])), appearances.get(r[0], []))
+            for r in rows
+        }
 
     @_guarded
     def get_quote(self, quote_id: int) -> Quote:
