@@ -29,6 +29,8 @@ __all__ = ["SETTINGS", "create_app"]
 # instance folder, so it is filled in by create_app.
 SETTINGS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite:///<instance folder>/quotecheck.db
+    # a PostgreSQL read replica for verify's word-index reads (None: the primary)
+    "READ_DATABASE_URL": None,
     "MAX_BODY_BYTES": 1_048_576,  # larger request bodies are refused with 413
     "MAX_TEXT_CHARS": 20_000,  # longest text POST /v1/verify accepts
     "MAX_BATCH_ITEMS": 100,  # most items in one POST /v1/verify/batch
@@ -84,7 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["DATABASE_URL"] == default_url:
         os.makedirs(app.instance_path, exist_ok=True)
-    store = open_store(app.config["DATABASE_URL"])
+    store = open_store(app.config["DATABASE_URL"], read_url=app.config["READ_DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         try:
             store.migrate()
@@ -109,6 +111,8 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     """Fail at startup, not on the first request, when a setting has the wrong type."""
     if not isinstance(config["DATABASE_URL"], str) or not config["DATABASE_URL"]:
         raise ValueError("DATABASE_URL must be a non-empty string")
+    if config["READ_DATABASE_URL"] is not None and not isinstance(config["READ_DATABASE_URL"], str):
+        raise ValueError("READ_DATABASE_URL must be a database URL")
     for name in (
         "MAX_BODY_BYTES",
         "MAX_TEXT_CHARS",

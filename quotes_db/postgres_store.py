@@ -37,7 +37,6 @@ from .models import (
 from .normalization import words
 from .schema import SCHEMA_VERSION
 from .storage import (
-    APPEARANCE_COLUMNS,
     ARTICLE_COLUMNS,
     COMPARED,
     ID_DTYPE,
@@ -159,9 +158,11 @@ class PostgresQuoteStore:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield conn
 
-    def _all(self, sql: str, params: Sequence[Any] = (), *, read: bool = False) -> list[tuple]:
+    def _all(
+        self, sql: str, params: Sequence[Any] = (), *, read: bool = False, binary: bool = False
+    ) -> list[tuple]:
         with self._conn(read=read) as conn:
-            return conn.execute(sql, params).fetchall()
+            return conn.execute(sql, params, binary=binary).fetchall()
 
     def close(self) -> None:
         pools, self._pools = self._pools, {}
@@ -465,24 +466,23 @@ class PostgresQuoteStore:
         wanted = [i for i in dict.fromkeys(quote_ids) if 0 < i <= 2**63 - 1]
         if not wanted:
             return {}
-        # two round trips, not four: the speaker and their aliases come with the quote
-        with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT {QUOTE_COLUMNS}, coalesce((SELECT array_agg(n.name ORDER BY"
-                ' n.name COLLATE "C") FROM speaker_names n WHERE n.speaker_id = s.id'
-                " AND n.is_alias = 1), '{}') FROM quotes q JOIN speakers s"
-                " ON s.id = q.speaker_id WHERE q.id = ANY(%s)",
-                (wanted,),
-            ).fetchall()
-            appearances: dict[int, list[Appearance]] = {}
-            for row in conn.execute(
-                f"SELECT {APPEARANCE_COLUMNS} FROM appearances WHERE quote_id = ANY(%s)"
-                " ORDER BY id",
-                ([r[0] for r in rows],),
-            ):
-                appearances.setdefault(row[1], []).append(appearance_from_row(row))
+        # one round trip, not four: the speaker, their aliases and the quote's appearances
+        # come with the quote
+        rows = self._all(
+            f"SELECT {QUOTE_COLUMNS}, coalesce((SELECT array_agg(n.name ORDER BY"
+            ' n.name COLLATE "C") FROM speaker_names n WHERE n.speaker_id = s.id'
+            " AND n.is_alias = 1), '{}'), (SELECT json_agg(json_build_array(a.id,"
+            " a.quote_id, a.article_id, a.title, a.url, a.publisher, a.published_at, a.start,"
+            ' a."end") ORDER BY a.id) FROM appearances a WHERE a.quote_id = q.id)'
+            " FROM quotes q JOIN speakers s ON s.id = q.speaker_id WHERE q.id = ANY(%s)",
+            (wanted,),
+        )
         return {
-            r[0]: quote_from_row(r, Speaker(r[12], r[13], tuple(r[15])), appearances.get(r[0], []))
+            r[0]: quote_from_row(
+                r,
+                Speaker(r[12], r[13], tuple(r[15])),
+                [appearance_from_row(tuple(a)) for a in r[16] or ()],
+            )
             for r in rows
         }
 
@@ -731,15 +731,31 @@ class PostgresQuoteStore:
     @_guarded
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(terms))
-        found = dict(
-            self._all("SELECT term, df FROM terms WHERE term = ANY(%s)", (wanted,), read=True)
+        # the quote count comes along (one round trip, not two): candidates() given these
+        # frequencies uses it, as SQLite's reads it right after
+        rows = self._all(
+            "SELECT term, df FROM terms WHERE term = ANY(%s)"
+            " UNION ALL SELECT NULL, value FROM counters WHERE name = 'quotes'",
+            (wanted,),
+            read=True,
         )
-        return {t: int(found.get(t, 0)) for t in wanted}
+        found = {t: df for t, df in rows if t is not None}
+        result = {t: int(found.get(t, 0)) for t in wanted}
+        total = [int(df) for t, df in rows if t is None]
+        self._local.total_with = (result, total[0] if total else 0)
+        return result
 
     @_guarded
     def total_documents(self) -> int:
         rows = self._all("SELECT value FROM counters WHERE name = 'quotes'", read=True)
         return int(rows[0][0]) if rows else 0
+
+    def _total_with(self, frequencies: Mapping[str, int]) -> int:
+        """The quote count read with ``frequencies``, if this thread just read them."""
+        cached = getattr(self._local, "total_with", None)
+        if cached is not None and cached[0] is frequencies:
+            return int(cached[1])
+        return self.total_documents()
 
     @_guarded
     def candidates(
@@ -754,7 +770,7 @@ class PostgresQuoteStore:
         if frequencies is None or any(t not in frequencies for t in terms):
             frequencies = self.document_frequencies(terms)
         df = {t: frequencies[t] for t in dict.fromkeys(terms)}
-        total = max(self.total_documents(), 1)
+        total = max(self._total_with(frequencies), 1)
         picked = pick_terms(df, total)
         if not picked:
             return []
@@ -785,6 +801,7 @@ class PostgresQuoteStore:
             "SELECT term, ids FROM postings WHERE term = ANY(%s) ORDER BY term, seg",
             (list(terms),),
             read=read,
+            binary=True,
         ):
             parts.setdefault(term, []).append(blob)
         return {t: unpack(blobs) for t, blobs in parts.items()}
