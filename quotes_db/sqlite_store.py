@@ -51,6 +51,7 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+WIDE_POSTINGS = 250_000  # ...unless the rare words leave too many quotes tied
 CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is shared anyway
 IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
@@ -895,6 +896,19 @@ class SQLiteQuoteStore:
         return {t: int(found.get(t, 0)) for t in wanted}
 
     @_guarded
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        if not prefix:
+            raise ValueError("terms_with_prefix needs a non-empty prefix")
+        # SQLite compares text as UTF-8 bytes, so every term with the prefix sorts in
+        # [prefix, prefix with its last character bumped)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._conn.execute(
+            "SELECT term, df FROM terms WHERE term >= ? AND term < ? AND df > 0",
+            (prefix, upper),
+        ).fetchall()
+        return {str(t): int(df) for t, df in rows}
+
+    @_guarded
     def total_documents(self) -> int:
         row = self._conn.execute("SELECT value FROM counters WHERE name = 'quotes'").fetchone()
         return int(row[0]) if row else 0
@@ -922,12 +936,7 @@ class SQLiteQuoteStore:
         chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
         if len(chosen) < MIN_TERMS:
             chosen = usable[:MIN_TERMS]
-        budget, picked = MAX_POSTINGS, list[str]()
-        for term in chosen:
-            if df[term] > budget and picked:
-                break
-            budget -= df[term]
-            picked.append(term)
+        picked = _within(chosen, df, MAX_POSTINGS)
         if not picked:
             return []
         lists = self._postings(picked)
@@ -935,10 +944,29 @@ class SQLiteQuoteStore:
             return []
         touched = np.concatenate(list(lists.values()))
         scores = self._score_buffer(int(touched.max()) + 1)
+        weights = {t: math.log((total + 1) / df[t]) for t in usable}
         for term, ids in lists.items():
             # ids are unique within a list, so a fancy-indexed add counts each once
-            scores[ids] += math.log((total + 1) / df[term])
+            scores[ids] += weights[term]
         touched_scores = scores[touched]
+        read = sum(df[t] for t in picked)
+        rest = [t for t in usable if t not in lists]
+        while rest and read < WIDE_POSTINGS and _tied_at_top(touched, touched_scores) > limit:
+            # the rare words cannot tell more than ``limit`` quotes apart (all of them hold
+            # every one): read commoner words of the text too, so that the quote holding
+            # the most of them comes first, rather than the oldest of the ties
+            more = _within(rest, df, WIDE_POSTINGS - read)
+            if not more:
+                break
+            extra = self._postings(more)
+            if extra:
+                scores = self._score_buffer(max(int(i.max()) for i in extra.values()) + 1, scores)
+            for term, ids in extra.items():
+                scores[ids] += weights[term]
+            read += sum(df[t] for t in more)
+            rest = rest[len(more) :]
+            touched = np.concatenate([touched, *extra.values()])
+            touched_scores = scores[touched]
         scores[touched] = 0.0  # leave the buffer clean for the next query
         # an id repeats once per chosen word it contains; the best ones contain many, so
         # a few times ``limit`` entries leave ``limit`` distinct ids in practice
@@ -965,12 +993,15 @@ class SQLiteQuoteStore:
             if i in rows
         ]
 
-    def _score_buffer(self, size: int) -> np.ndarray:
-        """A zeroed float array of at least ``size`` entries, one per thread, reused."""
+    def _score_buffer(self, size: int, current: np.ndarray | None = None) -> np.ndarray:
+        """A float array of at least ``size`` entries, one per thread, reused: zeroed, or
+        holding ``current``'s scores when it had to grow past ``current``."""
         buffer = getattr(self._local, "scores", None)
         if buffer is None or len(buffer) < size:
-            buffer = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
-            self._local.scores = buffer
+            grown = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
+            if current is not None:
+                grown[: len(current)] = current
+            self._local.scores = buffer = grown
         return buffer
 
     def _postings(self, terms: Sequence[str]) -> dict[str, np.ndarray]:
@@ -1313,6 +1344,25 @@ def _batched(items: Iterable[NewQuote], size: int) -> Iterator[list[NewQuote]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+def _within(terms: Sequence[str], df: Mapping[str, int], budget: int) -> list[str]:
+    """The leading ``terms`` whose posting lists add up to at most ``budget`` ids (at least
+    the first one)."""
+    picked: list[str] = []
+    for term in terms:
+        if df[term] > budget and picked:
+            break
+        budget -= df[term]
+        picked.append(term)
+    return picked
+
+
+def _tied_at_top(ids: np.ndarray, scores: np.ndarray) -> int:
+    """How many distinct quotes share the best score."""
+    if not len(ids):
+        return 0
+    return int(np.unique(ids[scores >= scores.max() - 1e-9]).size)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

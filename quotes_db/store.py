@@ -154,6 +154,11 @@ class QuoteStore(Protocol):
 
     def total_documents(self) -> int: ...
 
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        """Return every stored term starting with ``prefix`` (non-empty) and its document
+        frequency: the neighbourhood in which a misspelt word's intended word is sought."""
+        ...
+
     def candidates(
         self,
         terms: Sequence[str],
