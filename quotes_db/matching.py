@@ -56,6 +56,7 @@ class MatchOptions:
     outside_share: float = 0.25  # most of a text outside a partial match, unless quoted
     chunk_words: int = 80  # a longer text is searched in overlapping chunks of this size
     chunk_retrieve: int = 20  # candidates per chunk
+    chunk_postings: int = 20_000  # index entries read per chunk
 
 
 DEFAULT_OPTIONS = MatchOptions()
@@ -533,7 +534,12 @@ def _retrieve(
         stride = size - size // 4
         for start in range(0, len(words) - size // 4, stride):
             chunk = words[start : start + size]
-            for c in store.candidates(chunk, limit=options.chunk_retrieve, frequencies=vocabulary):
+            for c in store.candidates(
+                chunk,
+                limit=options.chunk_retrieve,
+                frequencies=vocabulary,
+                budget=options.chunk_postings,
+            ):
                 # rank against the chunk and a quote's length around it
                 reach = len(c.words)
                 found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
@@ -587,13 +593,19 @@ def _spellings(
     return out
 
 
-def _quoted_spans(text: NormalizedText, *, least: int = 4, most: int = 8) -> list[tuple[int, int]]:
-    """Word ranges between pairs of double quotation marks that leave words outside them
-    (at least ``least`` words inside; at most ``most`` such passages)."""
+def _quoted_spans(
+    text: NormalizedText, *, least: int = 4, longest: int = 80, most: int = 16
+) -> list[tuple[int, int]]:
+    """Word ranges between neighbouring double quotation marks that leave words outside
+    them (``least`` to ``longest`` words inside; at most ``most`` such passages).
+
+    Every neighbouring pair is tried, not only the first and second, third and fourth...:
+    one stray mark earlier in an article would otherwise pair every later closing mark
+    with the next opening one. A pair that is not a quotation is searched in vain."""
     marks = [i for i, mark in enumerate(text.quote_before) if mark]
     spans = []
-    for first, last in zip(marks[::2], marks[1::2], strict=False):
-        if last - first >= least and (first > 0 or last < len(text.tokens)):
+    for first, last in zip(marks, marks[1:], strict=False):
+        if least <= last - first <= longest and (first > 0 or last < len(text.tokens)):
             spans.append((first, last))
     return spans[:most]
 

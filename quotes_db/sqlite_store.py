@@ -920,12 +920,15 @@ class SQLiteQuoteStore:
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
         """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain.
 
         Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
-        stores), rarest first, until ``MAX_POSTINGS`` ids have been read: common words cost
-        the most to read and say the least about which quote is meant.
+        stores), rarest first, until ``budget`` (default ``MAX_POSTINGS``) ids have been
+        read: common words cost the most to read and say the least about which quote is
+        meant. When the words read leave more than ``limit`` quotes tied, commoner words
+        are read too (up to ``WIDE_POSTINGS`` ids) to tell them apart.
         """
         if frequencies is None or any(t not in frequencies for t in terms):
             frequencies = self.document_frequencies(terms)
@@ -936,7 +939,7 @@ class SQLiteQuoteStore:
         chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
         if len(chosen) < MIN_TERMS:
             chosen = usable[:MIN_TERMS]
-        picked = _within(chosen, df, MAX_POSTINGS)
+        picked = _within(chosen, df, MAX_POSTINGS if budget is None else budget)
         if not picked:
             return []
         lists = self._postings(picked)
@@ -971,6 +974,14 @@ class SQLiteQuoteStore:
         # an id repeats once per chosen word it contains; the best ones contain many, so
         # a few times ``limit`` entries leave ``limit`` distinct ids in practice
         wanted = limit * min(len(lists), 8)
+        if len(touched) > wanted:
+            # most ids hold one word of the text; when enough hold more, the best are among
+            # those scoring above any one word's weight, a far shorter list to partition
+            several = (
+                touched_scores > max(weights[t] for t in usable[: len(usable) - len(rest)]) + 1e-9
+            )
+            if np.unique(touched[several]).size >= limit:
+                touched, touched_scores = touched[several], touched_scores[several]
         if len(touched) > wanted:
             keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
             touched, touched_scores = touched[keep], touched_scores[keep]

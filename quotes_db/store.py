@@ -165,11 +165,14 @@ class QuoteStore(Protocol):
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
         """Return up to ``limit`` quotes sharing the most informative of ``terms``, best first.
 
         Served by an index; never a scan of every quote. ``frequencies``, when the caller
         already has them from ``document_frequencies``, saves looking them up again.
+        ``budget`` caps the index entries read (None: the store's default), for callers
+        that search many pieces of one text.
         """
         ...
 
