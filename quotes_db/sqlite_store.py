@@ -28,7 +28,9 @@ import numpy as np
 
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
+    API_KEY_SCOPES,
     REVIEW_STATES,
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -172,6 +174,19 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     CREATE INDEX appearances_quote ON appearances(quote_id);
     CREATE INDEX appearances_article ON appearances(article_id);
+    """,
+    # 4: API keys for writes; only a salted digest of each key's secret is kept
+    """
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        key_id TEXT UNIQUE NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('write', 'admin')),
+        salt BLOB NOT NULL,
+        digest BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
     """,
 )
 
@@ -880,6 +895,62 @@ class SQLiteQuoteStore:
     def count_quotes(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM quotes").fetchone()[0])
 
+    # API keys -----------------------------------------------------------------------------
+
+    @_guarded
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's id, name, scope and salted digest; return its record."""
+        if scope not in API_KEY_SCOPES:
+            raise InvalidQuoteError(f"unknown scope {scope!r}", field="scope")
+        if not name.strip():
+            raise InvalidQuoteError("a key needs a name", field="name")
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO api_keys(key_id, name, scope, salt, digest, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (key_id, name, scope, salt, digest, _now()),
+                )
+                key_pk = int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError:
+            raise ConflictError(f"an API key with id {key_id!r} exists") from None
+        found = self._api_key_row("id", key_pk)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key (revoked ones too), oldest first."""
+        rows = self._conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id").fetchall()
+        return [_api_key(row) for row in rows]
+
+    @_guarded
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark a key revoked (keeping the first revocation time); return it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?",
+                (_now(), key_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+        found = self._api_key_row("key_id", key_id)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return a key's record, salt and digest; None when no key has that id."""
+        return self._api_key_row("key_id", key_id)
+
+    def _api_key_row(self, column: str, value: object) -> tuple[ApiKey, bytes, bytes] | None:
+        row = self._conn.execute(
+            f"SELECT {_KEY_COLUMNS}, salt, digest FROM api_keys WHERE {column} = ?", (value,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _api_key(row), bytes(row[6]), bytes(row[7])
+
     # retrieval --------------------------------------------------------------------------
 
     @_guarded
@@ -1322,6 +1393,19 @@ def _quote(row: tuple, speaker: Speaker, appearances: list[Appearance]) -> Quote
 
 
 _NO_DATE = dt.date.min
+
+_KEY_COLUMNS = "id, key_id, name, scope, created_at, revoked_at"
+
+
+def _api_key(row: tuple) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        key_id=row[1],
+        name=row[2],
+        scope=row[3],
+        created_at=dt.datetime.fromisoformat(row[4]),
+        revoked_at=dt.datetime.fromisoformat(row[5]) if row[5] else None,
+    )
 
 
 def _article(row: tuple) -> Article:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .models import (
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -145,6 +146,23 @@ class QuoteStore(Protocol):
         end: int | None = None,
     ) -> Quote:
         """Record that a quote appeared in a source; return the quote."""
+        ...
+
+    # API keys (the secret itself is never stored: see quotes_db.keys)
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's salted digest; return its record. ConflictError if key_id is taken."""
+        ...
+
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key, revoked ones too, oldest first."""
+        ...
+
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark the key revoked and return it; NotFoundError when there is none."""
+        ...
+
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return the key's record, salt and digest; None when there is none."""
         ...
 
     # retrieval, for matching
