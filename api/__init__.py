@@ -22,7 +22,7 @@ from quotes_db.matching import prepare as prepare_matching
 from quotes_db.store import open_store
 
 from . import metrics
-from .auth import SECURITY_SCHEME, AccessSpecPlugin, register_access_control
+from .auth import BEARER_SCHEME, SECURITY_SCHEME, AccessSpecPlugin, register_access_control
 from .errors import PROBLEM_JSON, register_error_handlers
 from .limits import (
     RATE_GROUPS,
@@ -75,13 +75,6 @@ _OPENAPI: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-}
-
-
-BEARER_SCHEME = {
-    "type": "http",
-    "scheme": "bearer",
-    "description": "An API key made with `quotecheck keys create` (qc_<key_id>_<secret>).",
 }
 
 
@@ -139,12 +132,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["quotecheck"] = store
     prepare_matching()
 
-    # Hooks run in this order: request id and timer, rate limit, key check, the view.
+    # Hooks run in this order: request id and timer, key check, rate limit, the view. The
+    # key comes first so that a client without one hears 401, not "wait and retry".
     register_request_ids(app)
     register_metrics(app)
     configure_proxies(app)
-    configure_rate_limits(app)
     register_access_control(app)
+    configure_rate_limits(app)
     configure_cors(app)
 
     access = AccessSpecPlugin(

@@ -28,6 +28,7 @@ from .errors import Problem
 from .views import current_store
 
 __all__ = [
+    "BEARER_SCHEME",
     "SECURITY_SCHEME",
     "AccessSpecPlugin",
     "current_key",
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 SECURITY_SCHEME = "bearerAuth"
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key made with `quotecheck keys create` (qc_<key_id>_<secret>).",
+}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that read: they compute an answer from the body and store nothing.
 READ_POSTS = frozenset({"verify.Verify", "verify.VerifyBatch"})
@@ -65,7 +71,7 @@ def required_scope(method: str, endpoint: str | None, *, reads_need_key: bool) -
 
 
 def _presented() -> _Presented:
-    """Look at the Authorization header once per request (the rate limiter asks too)."""
+    """Look at the Authorization header once per request (the rate limiter asks again)."""
     cached = g.get("_quotecheck_key")
     if cached is not None:
         return cached
@@ -134,7 +140,7 @@ def _enforce() -> None:
 
 
 def register_access_control(app: Flask) -> None:
-    """Check keys before every request (after the rate limiter, which may count by key)."""
+    """Check keys before every request (before the rate limiter, which counts by key)."""
     app.before_request(_enforce)
 
 
@@ -182,14 +188,3 @@ def rate_group(method: str, endpoint: str | None) -> str | None:
     if endpoint.partition(".")[0] in OPEN_BLUEPRINTS or endpoint == "static":
         return None
     return "reads" if method in SAFE_METHODS else "writes"
-
-
-def spec_security_schemes() -> dict[str, Any]:
-    """The components.securitySchemes entry for the API's bearer keys."""
-    return {
-        SECURITY_SCHEME: {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A quotecheck API key (qc_...) from `quotecheck keys create`.",
-        }
-    }

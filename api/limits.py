@@ -110,7 +110,7 @@ def _rate_headers(response: Response) -> Response:
 
 
 def configure_rate_limits(app: Flask) -> Limiter:
-    """Install the limiter; call before registering the key check, which it precedes."""
+    """Install the limiter; its check runs after the hooks registered before this call."""
     config = app.config
     limiter = Limiter(
         rate_key,

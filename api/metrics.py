@@ -5,12 +5,23 @@ Requests are labelled by route (the URL rule without its converters,
 bounded), method and status. Under gunicorn each worker is a process with its own
 counters: when ``PROMETHEUS_MULTIPROC_DIR`` names a directory (empty at server start),
 every worker writes its counters there and ``/metrics`` adds up all of them, whichever
-worker answers. The gunicorn config must then mark a dead worker's files, in its
-``child_exit`` hook::
+worker answers. The variable must be set before prometheus_client is imported (it picks
+its storage at import), so gunicorn's config sets it, and marks a dead worker's files in
+its ``child_exit`` hook (which matters for live gauges; counters and histograms of a dead
+worker are kept, as they should be)::
 
-    from prometheus_client import multiprocess
+    import os
+    import tempfile
+
+    # Prometheus: every worker writes its metrics to one directory, which /metrics adds up.
+    # Set before the app (and so prometheus_client) is imported; a fresh directory each start.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quotecheck-metrics-")
+
 
     def child_exit(server, worker):
+        from prometheus_client import multiprocess
+
         multiprocess.mark_process_dead(worker.pid)
 
 Without the variable, a plain in-process registry is used (one process: tests, ``flask run``).

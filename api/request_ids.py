@@ -9,12 +9,13 @@ would let a client write arbitrary text into our logs and headers, so it is repl
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
 from flask import Flask, Response, g, has_request_context, request
 
-__all__ = ["HEADER", "register_request_ids", "request_id"]
+__all__ = ["HEADER", "RequestIdFilter", "register_request_ids", "request_id"]
 
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -41,7 +42,17 @@ def _stamp(response: Response) -> Response:
     return response
 
 
+class RequestIdFilter(logging.Filter):
+    """Give log records a ``request_id`` attribute (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
 def register_request_ids(app: Flask) -> None:
-    """Give every request an id first thing, and every response its header."""
+    """Give every request an id first thing, every response its header, and the app's log
+    records a ``request_id`` attribute (for a format such as ``%(request_id)s %(message)s``)."""
     app.before_request_funcs.setdefault(None, []).insert(0, _assign)
     app.after_request(_stamp)
+    app.logger.addFilter(RequestIdFilter())

@@ -31,10 +31,18 @@ SEED_TEXT = (
 CONFIG = """
 exec(compile(open({repo_config!r}).read(), {repo_config!r}, "exec"))
 
-from prometheus_client import multiprocess
+import os
+import tempfile
+
+# Prometheus: every worker writes its metrics to one directory, which /metrics adds up.
+# Set before the app (and so prometheus_client) is imported; a fresh directory each start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quotecheck-metrics-")
 
 
 def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)
 """
 TIMEOUT = (1, 10)

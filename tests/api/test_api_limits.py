@@ -275,3 +275,16 @@ def test_a_sane_client_request_id_is_echoed(client, sent, echoed):
 def test_request_ids_differ(client):
     ids = {client.get("/healthz").headers["X-Request-ID"] for _ in range(20)}
     assert len(ids) == 20
+
+
+def test_log_records_carry_the_request_id(client, monkeypatch, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("api.views.verify.verify", explode)
+    response = client.post("/v1/verify", json=TEXT, headers={"X-Request-ID": "trace-42"})
+    assert response.status_code == 500
+    assert response.get_json()["request_id"] == "trace-42"
+    assert [r.request_id for r in caplog.records if "boom" in r.getMessage() or r.exc_info] == [
+        "trace-42"
+    ]
