@@ -1,7 +1,8 @@
 """Rate limits (flask-limiter) and cross-origin access (flask-cors) for the API.
 
 Every request counts against the limit of its group (``auth.rate_group``): ``verify``
-(``POST /v1/verify`` and ``/v1/verify/batch`` share one budget), ``writes`` or ``reads``;
+(``POST /v1/verify`` and ``/v1/verify/batch`` share one budget, and a batch costs one per
+item, up to the whole budget), ``writes`` or ``reads``;
 probes, ``/metrics`` and the documentation are never limited. A request is counted per API
 key when it carries a valid one, else per client address. The client address is the TCP
 peer's, unless ``TRUSTED_PROXIES`` says how many proxies in front of the service append to
@@ -22,6 +23,7 @@ get CORS headers, so a web page cannot send a curator's key from a browser by ac
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +32,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from flask_limiter import Limit, Limiter, RateLimitExceeded
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quotes_db.errors import QuotesDbError
@@ -47,6 +50,7 @@ RATE_GROUPS = {
     "reads": "RATE_LIMIT_READS",
 }
 VERIFY_PATHS = r"^/v1/verify(/batch)?$"
+BATCH_ENDPOINT = "verify.VerifyBatch"
 
 
 def rate_key() -> str:
@@ -70,6 +74,25 @@ def _group_limit(group: str) -> Callable[[], str]:
 
     provider.__name__ = f"{group}_limit"
     return provider
+
+
+def _cost() -> int:
+    """What a request costs: a batch costs one per item, but never more than the smallest
+    verify limit (a batch that could never be afforded would be a limit nobody can meet)."""
+    if request.endpoint != BATCH_ENDPOINT:
+        return 1
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # the view answers 400 for these
+        return 1
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        return 1
+    ceiling = min(
+        (item.amount for item in parse_many(current_app.config[RATE_GROUPS["verify"]] or "")),
+        default=1,
+    )
+    return max(1, min(len(items), ceiling, int(current_app.config["MAX_BATCH_ITEMS"])))
 
 
 def limited_groups(config: Mapping[str, Any]) -> set[str]:
@@ -115,7 +138,8 @@ def configure_rate_limits(app: Flask) -> Limiter:
     limiter = Limiter(
         rate_key,
         default_limits=[
-            Limit(_group_limit(group), shared=True, scope=group) for group in RATE_GROUPS
+            Limit(_group_limit(group), shared=True, scope=group, cost=_cost)
+            for group in RATE_GROUPS
         ],
         storage_uri=config["REDIS_URL"] or "memory://",
         # a Redis outage should not take the API down: count in memory until it is back

@@ -70,6 +70,30 @@ def test_verify_over_the_limit_is_a_429_problem_with_retry_after(make_app):
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("batch", "singles_after"),
+    [
+        (3, [200, 200, 429]),  # 3 of the 5 spent
+        (1, [200, 200, 200, 200, 429]),
+        (9, [429]),  # more items than the limit: costs the whole budget, once
+    ],
+)
+def test_a_batch_costs_one_per_item(make_app, batch, singles_after):
+    client = make_app(RATE_LIMIT_VERIFY="5/minute").test_client()
+    response = client.post("/v1/verify/batch", json={"items": [TEXT] * batch})
+    assert response.status_code == 200
+    got = [client.post("/v1/verify", json=TEXT).status_code for _ in singles_after]
+    assert got == singles_after
+
+
+def test_a_malformed_batch_costs_one(make_app):
+    client = make_app(RATE_LIMIT_VERIFY="2/minute").test_client()
+    bad = client.post("/v1/verify/batch", data="[" * 10_000, content_type="application/json")
+    assert bad.status_code == 400
+    assert client.post("/v1/verify", json=TEXT).status_code == 200
+    assert client.post("/v1/verify", json=TEXT).status_code == 429
+
+
 def test_limits_count_per_key_else_per_address(make_app):
     app = make_app(RATE_LIMIT_VERIFY="2/minute")
     store = app.extensions["quotecheck"]
