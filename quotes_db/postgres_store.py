@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from . import migrations
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
+    API_KEY_SCOPES,
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -51,14 +53,19 @@ from .storage import (
     norm_of,
     now,
     pack,
-    pick_terms,
     plan_import,
     quote_from_row,
-    rank,
+    rank_candidates,
     row_values,
     score_buffer,
     unpack,
     valid_id,
+)
+from .storage import (
+    KEY_COLUMNS as _KEY_COLUMNS,
+)
+from .storage import (
+    api_key_from_row as _api_key,
 )
 from .store import UPDATABLE_FIELDS, speaker_key
 
@@ -726,6 +733,59 @@ class PostgresQuoteStore:
                 )
         return self.get_quote(quote_id)
 
+    # API keys -----------------------------------------------------------------------------
+
+    @_guarded
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's id, name, scope and salted digest; return its record."""
+        if scope not in API_KEY_SCOPES:
+            raise InvalidQuoteError(f"unknown scope {scope!r}", field="scope")
+        if not name.strip():
+            raise InvalidQuoteError("a key needs a name", field="name")
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    "INSERT INTO api_keys(key_id, name, scope, salt, digest, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (key_id, name, scope, salt, digest, now()),
+                )
+        except psycopg.errors.UniqueViolation:
+            raise ConflictError(f"an API key with id {key_id!r} exists") from None
+        found = self.find_api_key(key_id)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key (revoked ones too), oldest first."""
+        return [
+            _api_key(row) for row in self._all(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id")
+        ]
+
+    @_guarded
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark a key revoked (keeping the first revocation time); return it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, %s) WHERE key_id = %s",
+                (now(), key_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+        found = self.find_api_key(key_id)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return a key's record, salt and digest; None when no key has that id."""
+        rows = self._all(
+            f"SELECT {_KEY_COLUMNS}, salt, digest FROM api_keys WHERE key_id = %s", (key_id,)
+        )
+        if not rows:
+            return None
+        return _api_key(rows[0]), bytes(rows[0][6]), bytes(rows[0][7])
+
     # retrieval --------------------------------------------------------------------------
 
     @_guarded
@@ -758,24 +818,44 @@ class PostgresQuoteStore:
         return self.total_documents()
 
     @_guarded
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        if not prefix:
+            raise ValueError("terms_with_prefix needs a non-empty prefix")
+        # words compare byte by byte (collation "C"), as in SQLite: every term with the
+        # prefix sorts in [prefix, prefix with its last character bumped)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._all(
+            "SELECT term, df FROM terms WHERE term >= %s AND term < %s AND df > 0",
+            (prefix, upper),
+            read=True,
+        )
+        return {str(t): int(df) for t, df in rows}
+
+    @_guarded
     def candidates(
         self,
         terms: Sequence[str],
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
         """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain
-        (``storage.pick_terms`` chooses which, ``storage.rank`` scores them)."""
+        (storage.rank_candidates, the same as SQLite's)."""
         if frequencies is None or any(t not in frequencies for t in terms):
             frequencies = self.document_frequencies(terms)
         df = {t: frequencies[t] for t in dict.fromkeys(terms)}
         total = max(self._total_with(frequencies), 1)
-        picked = pick_terms(df, total)
-        if not picked:
+        ranked = rank_candidates(
+            df,
+            total,
+            limit=limit,
+            budget=budget,
+            postings=functools.partial(self._postings, read=True),
+            buffer=self._score_buffer,
+        )
+        if not ranked:
             return []
-        lists = self._postings(picked, read=True)
-        ranked = rank(lists, df, total, limit=limit, buffer=self._score_buffer)
         rows = {
             quote_id: (speaker_id, norm, review)
             for quote_id, speaker_id, norm, review in self._all(
@@ -791,8 +871,8 @@ class PostgresQuoteStore:
             if i in rows
         ]
 
-    def _score_buffer(self, size: int) -> np.ndarray:
-        return score_buffer(self._local, size)
+    def _score_buffer(self, size: int, current: np.ndarray | None = None) -> np.ndarray:
+        return score_buffer(self._local, size, current)
 
     def _postings(self, terms: Sequence[str], *, read: bool = False) -> dict[str, np.ndarray]:
         """Return each term's posting list (quote ids, ascending, unique; maybe stale)."""

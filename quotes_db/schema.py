@@ -150,7 +150,12 @@ api_keys = sa.Table(
     sa.Column("id", ID, primary_key=True),
     sa.Column("key_id", sa.Text, nullable=False, unique=True),
     sa.Column("name", sa.Text, nullable=False),
-    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column(
+        "scope",
+        sa.Text,
+        sa.CheckConstraint("scope IN ('write', 'admin')", name="api_keys_scope"),
+        nullable=False,
+    ),
     sa.Column("salt", sa.LargeBinary, nullable=False),
     sa.Column("digest", sa.LargeBinary, nullable=False),
     sa.Column("created_at", TIMESTAMP, nullable=False),

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from . import migrations
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
+    API_KEY_SCOPES,
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -45,11 +47,16 @@ from .storage import (
     ID_DTYPE,
     QUOTE_COLUMNS,
     PostingLists,
-    pick_terms,
     plan_import,
-    rank,
+    rank_candidates,
     row_values,
     score_buffer,
+)
+from .storage import (
+    KEY_COLUMNS as _KEY_COLUMNS,
+)
+from .storage import (
+    api_key_from_row as _api_key,
 )
 from .storage import article_from_row as _article
 from .storage import batched as _batched
@@ -89,7 +96,8 @@ _BULK_INSERT_SQL = (
 # The migrations of the files written before the schema moved to Alembic (quotes_db/schema.py
 # and quotes_db/schema_migrations): version N was reached by running LEGACY_MIGRATIONS[N - 1],
 # an SQL script or a function of the connection. A file at version 1 or 2 still gets them;
-# one at 3 is stamped with Alembic's revision 0003, the same layout.
+# one at 3 is stamped with Alembic's revision 0003, the same layout, and one at 4 (api_keys,
+# as written before Alembic) with 0004.
 LEGACY_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE speakers (
@@ -835,6 +843,62 @@ class SQLiteQuoteStore:
     def count_quotes(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM quotes").fetchone()[0])
 
+    # API keys -----------------------------------------------------------------------------
+
+    @_guarded
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's id, name, scope and salted digest; return its record."""
+        if scope not in API_KEY_SCOPES:
+            raise InvalidQuoteError(f"unknown scope {scope!r}", field="scope")
+        if not name.strip():
+            raise InvalidQuoteError("a key needs a name", field="name")
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO api_keys(key_id, name, scope, salt, digest, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (key_id, name, scope, salt, digest, _now()),
+                )
+                key_pk = int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError:
+            raise ConflictError(f"an API key with id {key_id!r} exists") from None
+        found = self._api_key_row("id", key_pk)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key (revoked ones too), oldest first."""
+        rows = self._conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id").fetchall()
+        return [_api_key(row) for row in rows]
+
+    @_guarded
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark a key revoked (keeping the first revocation time); return it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?",
+                (_now(), key_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+        found = self._api_key_row("key_id", key_id)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return a key's record, salt and digest; None when no key has that id."""
+        return self._api_key_row("key_id", key_id)
+
+    def _api_key_row(self, column: str, value: object) -> tuple[ApiKey, bytes, bytes] | None:
+        row = self._conn.execute(
+            f"SELECT {_KEY_COLUMNS}, salt, digest FROM api_keys WHERE {column} = ?", (value,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _api_key(row), bytes(row[6]), bytes(row[7])
+
     # retrieval --------------------------------------------------------------------------
 
     @_guarded
@@ -851,6 +915,19 @@ class SQLiteQuoteStore:
         return {t: int(found.get(t, 0)) for t in wanted}
 
     @_guarded
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        if not prefix:
+            raise ValueError("terms_with_prefix needs a non-empty prefix")
+        # SQLite compares text as UTF-8 bytes, so every term with the prefix sorts in
+        # [prefix, prefix with its last character bumped)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._conn.execute(
+            "SELECT term, df FROM terms WHERE term >= ? AND term < ? AND df > 0",
+            (prefix, upper),
+        ).fetchall()
+        return {str(t): int(df) for t, df in rows}
+
+    @_guarded
     def total_documents(self) -> int:
         row = self._conn.execute("SELECT value FROM counters WHERE name = 'quotes'").fetchone()
         return int(row[0]) if row else 0
@@ -862,22 +939,22 @@ class SQLiteQuoteStore:
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
-        """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain.
-
-        Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
-        stores), rarest first, until ``MAX_POSTINGS`` ids have been read: common words cost
-        the most to read and say the least about which quote is meant.
-        """
+        """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain
+        (storage.rank_candidates: which terms are read, and how they are scored)."""
         if frequencies is None or any(t not in frequencies for t in terms):
             frequencies = self.document_frequencies(terms)
         df = {t: frequencies[t] for t in dict.fromkeys(terms)}
         total = max(self.total_documents(), 1)
-        picked = pick_terms(df, total)
-        if not picked:
-            return []
-        lists = self._postings(picked)
-        ranked = rank(lists, df, total, limit=limit, buffer=self._score_buffer)
+        ranked = rank_candidates(
+            df,
+            total,
+            limit=limit,
+            budget=budget,
+            postings=self._postings,
+            buffer=self._score_buffer,
+        )
         rows: dict[int, tuple[int, str, str]] = {}
         for chunk in _chunks(ranked, 500):
             marks = ",".join("?" * len(chunk))
@@ -893,9 +970,10 @@ class SQLiteQuoteStore:
             if i in rows
         ]
 
-    def _score_buffer(self, size: int) -> np.ndarray:
-        """A zeroed float array of at least ``size`` entries, one per thread, reused."""
-        return score_buffer(self._local, size)
+    def _score_buffer(self, size: int, current: np.ndarray | None = None) -> np.ndarray:
+        """A float array of at least ``size`` entries, one per thread, reused (see
+        storage.score_buffer)."""
+        return score_buffer(self._local, size, current)
 
     def _postings(self, terms: Sequence[str]) -> dict[str, np.ndarray]:
         """Return each term's posting list (quote ids, ascending, unique; maybe stale)."""

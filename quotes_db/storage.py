@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from .errors import InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
     REVIEW_STATES,
+    ApiKey,
     Appearance,
     Article,
     NewQuote,
@@ -38,10 +39,9 @@ __all__ = [
     "PostingLists",
     "article_from_row",
     "compared_fields",
-    "pick_terms",
     "plan_import",
     "quote_from_row",
-    "rank",
+    "rank_candidates",
 ]
 
 # Candidate retrieval: which words are worth reading posting lists for.
@@ -50,6 +50,7 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+WIDE_POSTINGS = 250_000  # ...unless the rare words leave too many quotes tied
 
 ID_DTYPE = np.dtype("<u4")  # quote ids in posting lists: 32-bit, little-endian
 MAX_ID = 2**63 - 1
@@ -73,50 +74,72 @@ COMPARED = (
 # the word index ------------------------------------------------------------------------
 
 
-def pick_terms(df: Mapping[str, int], total: int) -> list[str]:
-    """Return the terms whose posting lists are worth reading, rarest first.
+def rank_candidates(
+    df: Mapping[str, int],
+    total: int,
+    *,
+    limit: int,
+    budget: int | None,
+    postings: Callable[[list[str]], Mapping[str, np.ndarray]],
+    buffer: Callable[[int, np.ndarray | None], np.ndarray],
+) -> list[int]:
+    """Return up to ``limit`` quote ids by the summed rarity (IDF) of the terms of ``df``
+    (term -> document frequency) they contain, best first, older quote first among equals.
 
-    Only terms in at most ``RARE_SHARE`` of the quotes (with a floor for small stores),
-    at most ``MAX_TERMS``, until ``MAX_POSTINGS`` ids would be read: common words cost the
-    most to read and say the least about which quote is meant.
+    Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
+    stores), rarest first, until ``budget`` (default ``MAX_POSTINGS``) ids have been read:
+    common words cost the most to read and say the least about which quote is meant. When
+    the words read leave more than ``limit`` quotes tied, commoner words are read too (up to
+    ``WIDE_POSTINGS`` ids) to tell them apart. ``postings(terms)`` reads posting lists;
+    ``buffer(n, current)`` lends a zeroed float array of at least ``n`` entries (holding
+    ``current``'s scores when it had to grow past it), and gets it back zeroed.
     """
     usable = sorted((t for t in df if df[t] > 0), key=lambda t: (df[t], t))
     rare_limit = max(RARE_FLOOR, int(total * RARE_SHARE))
     chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
     if len(chosen) < MIN_TERMS:
         chosen = usable[:MIN_TERMS]
-    budget, picked = MAX_POSTINGS, list[str]()
-    for term in chosen:
-        if df[term] > budget and picked:
-            break
-        budget -= df[term]
-        picked.append(term)
-    return picked
-
-
-def rank(
-    lists: Mapping[str, np.ndarray],
-    df: Mapping[str, int],
-    total: int,
-    *,
-    limit: int,
-    buffer: Callable[[int], np.ndarray],
-) -> list[int]:
-    """Return up to ``limit`` quote ids by the summed IDF of the listed terms they contain,
-    best first, older quote first among equals. ``buffer(n)`` lends a zeroed float array
-    of at least ``n`` entries, which is left zeroed."""
+    picked = _within(chosen, df, MAX_POSTINGS if budget is None else budget)
+    if not picked:
+        return []
+    lists = postings(picked)
     if not lists:
         return []
     touched = np.concatenate(list(lists.values()))
-    scores = buffer(int(touched.max()) + 1)
+    scores = buffer(int(touched.max()) + 1, None)
+    weights = {t: math.log((total + 1) / df[t]) for t in usable}
     for term, ids in lists.items():
         # ids are unique within a list, so a fancy-indexed add counts each once
-        scores[ids] += math.log((total + 1) / df[term])
+        scores[ids] += weights[term]
     touched_scores = scores[touched]
+    read = sum(df[t] for t in picked)
+    rest = [t for t in usable if t not in lists]
+    while rest and read < WIDE_POSTINGS and _tied_at_top(touched, touched_scores) > limit:
+        # the rare words cannot tell more than ``limit`` quotes apart (all of them hold
+        # every one): read commoner words of the text too, so that the quote holding
+        # the most of them comes first, rather than the oldest of the ties
+        more = _within(rest, df, WIDE_POSTINGS - read)
+        if not more:
+            break
+        extra = postings(more)
+        if extra:
+            scores = buffer(max(int(i.max()) for i in extra.values()) + 1, scores)
+        for term, ids in extra.items():
+            scores[ids] += weights[term]
+        read += sum(df[t] for t in more)
+        rest = rest[len(more) :]
+        touched = np.concatenate([touched, *extra.values()])
+        touched_scores = scores[touched]
     scores[touched] = 0.0  # leave the buffer clean for the next query
     # an id repeats once per chosen word it contains; the best ones contain many, so
     # a few times ``limit`` entries leave ``limit`` distinct ids in practice
     wanted = limit * min(len(lists), 8)
+    if len(touched) > wanted:
+        # most ids hold one word of the text; when enough hold more, the best are among
+        # those scoring above any one word's weight, a far shorter list to partition
+        several = touched_scores > max(weights[t] for t in usable[: len(usable) - len(rest)]) + 1e-9
+        if np.unique(touched[several]).size >= limit:
+            touched, touched_scores = touched[several], touched_scores[several]
     if len(touched) > wanted:
         keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
         touched, touched_scores = touched[keep], touched_scores[keep]
@@ -126,13 +149,35 @@ def rank(
     return [int(i) for i in ordered[np.sort(first)][:limit]]
 
 
-def score_buffer(holder: object, size: int) -> np.ndarray:
-    """A zeroed float array of at least ``size`` entries kept on ``holder`` (a
-    threading.local), reused from one query to the next."""
+def _within(terms: Sequence[str], df: Mapping[str, int], budget: int) -> list[str]:
+    """The leading ``terms`` whose posting lists add up to at most ``budget`` ids (at least
+    the first one)."""
+    picked: list[str] = []
+    for term in terms:
+        if df[term] > budget and picked:
+            break
+        budget -= df[term]
+        picked.append(term)
+    return picked
+
+
+def _tied_at_top(ids: np.ndarray, scores: np.ndarray) -> int:
+    """How many distinct quotes share the best score."""
+    if not len(ids):
+        return 0
+    return int(np.unique(ids[scores >= scores.max() - 1e-9]).size)
+
+
+def score_buffer(holder: object, size: int, current: np.ndarray | None = None) -> np.ndarray:
+    """A float array of at least ``size`` entries kept on ``holder`` (a threading.local),
+    reused from one query to the next: zeroed, or holding ``current``'s scores when it had
+    to grow past ``current``."""
     found: np.ndarray | None = getattr(holder, "scores", None)
     if found is None or len(found) < size:
-        found = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
-        holder.scores = found  # type: ignore[attr-defined]
+        grown = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
+        if current is not None:
+            grown[: len(current)] = current
+        holder.scores = found = grown  # type: ignore[attr-defined]
     return found
 
 
@@ -312,6 +357,21 @@ def article_from_row(row: tuple) -> Article:
         published_at=to_date(row[4]),
         text=row[5],
         created_at=to_datetime(row[6]),
+    )
+
+
+KEY_COLUMNS = "id, key_id, name, scope, created_at, revoked_at"
+
+
+def api_key_from_row(row: tuple) -> ApiKey:
+    """An ApiKey from a row of KEY_COLUMNS."""
+    return ApiKey(
+        id=row[0],
+        key_id=row[1],
+        name=row[2],
+        scope=row[3],
+        created_at=to_datetime(row[4]),
+        revoked_at=to_datetime(row[5]) if row[5] else None,
     )
 
 

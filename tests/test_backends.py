@@ -202,3 +202,18 @@ def _content(store: QuoteStore) -> dict:
         "appearances": in_articles,
         "count": store.count_quotes(),
     }
+
+
+def test_verify_reads_the_word_index_from_the_read_replica_url() -> None:
+    # the "replica" is the primary itself here: what matters is which pool serves which read
+    with postgres_database() as url:
+        store = open_store(url, read_url=url)
+        try:
+            store.migrate()
+            load_seeds(store)
+            assert set(store._pools) == {"write"}  # type: ignore[attr-defined]
+            result = verify(store, SEED_QUOTE, limit=3)
+            assert result.verdict == "verified"
+            assert set(store._pools) == {"write", "read"}  # type: ignore[attr-defined]
+        finally:
+            store.close()
