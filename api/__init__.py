@@ -159,8 +159,11 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     """Fail at startup, not on the first request, when a setting has the wrong type."""
     if not isinstance(config["DATABASE_URL"], str) or not config["DATABASE_URL"]:
         raise ValueError("DATABASE_URL must be a non-empty string")
-    if config["READ_DATABASE_URL"] is not None and not isinstance(config["READ_DATABASE_URL"], str):
-        raise ValueError("READ_DATABASE_URL must be a database URL")
+    read_url = config["READ_DATABASE_URL"]
+    if read_url is not None and (
+        not isinstance(read_url, str) or not read_url.startswith(("postgresql://", "postgres://"))
+    ):
+        raise ValueError("READ_DATABASE_URL must be a postgresql:// URL (a read replica)")
     for name in (
         "MAX_BODY_BYTES",
         "MAX_TEXT_CHARS",

@@ -136,9 +136,7 @@ def test_every_write_route_needs_a_key(app, client):
 def test_reads_need_a_key_when_configured(database_url, app):
     from api import create_app
 
-    locked = create_app(
-        {"DATABASE_URL": database_url, "READS_NEED_KEY": True, **UNLIMITED}
-    )
+    locked = create_app({"DATABASE_URL": database_url, "READS_NEED_KEY": True, **UNLIMITED})
     anonymous = locked.test_client()
     for method, path in [
         ("GET", "/v1/quotes"),

@@ -29,6 +29,7 @@ DEFAULTS = {
     "RATE_LIMIT_KEY_PREFIX": "quotecheck",
     "TRUSTED_PROXIES": 0,
     "CORS_ORIGINS": "*",
+    "READ_DATABASE_URL": None,
 }
 
 
@@ -137,6 +138,9 @@ def test_without_auto_migrate_the_store_is_not_ready(url):
         {"REDIS_URL": "http://127.0.0.1:6379"},
         {"TRUSTED_PROXIES": -1},
         {"CORS_ORIGINS": 5},
+        {"READ_DATABASE_URL": 5},
+        # a replica URL only PostgreSQL can use
+        {"READ_DATABASE_URL": "sqlite:///replica.db"},
     ],
 )
 def test_bad_settings_fail_at_startup(url, bad):

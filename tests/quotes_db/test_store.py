@@ -711,3 +711,41 @@ def test_a_big_import_is_indexed_by_two_processes_the_same_as_by_one(
     assert [c.quote_id for c in two.candidates(["quote", "7"], limit=1)] == [8]
     one.close()
     two.close()
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_a_store_from_before_alembic_is_stamped_not_rebuilt(tmp_path, version: int) -> None:
+    # files written by the hand-kept SQLite migrations (user_version 3, or 4 with api_keys)
+    # have the layout of Alembic's revision of that number: they are stamped, and keep
+    # their quotes
+    from quotes_db.schema import SCHEMA_VERSION
+    from quotes_db.sqlite_store import LEGACY_MIGRATIONS, SQLiteQuoteStore, _statements
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for step in LEGACY_MIGRATIONS:
+        if callable(step):
+            step(conn)
+        else:
+            for statement in _statements(step):
+                conn.execute(statement)
+    if version == 4:
+        conn.execute(
+            "CREATE TABLE api_keys (id INTEGER PRIMARY KEY, key_id TEXT UNIQUE NOT NULL,"
+            " name TEXT NOT NULL, scope TEXT NOT NULL CHECK (scope IN ('write', 'admin')),"
+            " salt BLOB NOT NULL, digest BLOB NOT NULL, created_at TEXT NOT NULL,"
+            " revoked_at TEXT)"
+        )
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+    store = SQLiteQuoteStore(path)
+    assert store.migrate() == SCHEMA_VERSION
+    assert store._conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+        f"{SCHEMA_VERSION:04d}",
+    )
+    added = store.add_quote(new())
+    assert [c.quote_id for c in store.candidates(["liberty"], limit=3)] == [added.id]
+    assert store.list_api_keys() == []
+    store.ping()
+    store.close()
