@@ -235,7 +235,7 @@ def build_table(built: BuiltStore) -> str:
         "wal at commit MB",
     ]
     when = f" on {m.get('built_at')}" if built.cached else ""
-    title = f"import_file() into sqlite, in a child process{when}"
+    title = f"import_file() into {built.backend}, in a child process{when}"
     return format_table(headers, rows, title=title)
 
 

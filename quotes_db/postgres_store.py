@@ -50,9 +50,11 @@ from .storage import (
     batched,
     compared_fields,
     known_norm,
+    merge_changes,
     norm_of,
     now,
     pack,
+    pair_appearances,
     plan_import,
     quote_from_row,
     rank_candidates,
@@ -508,16 +510,7 @@ class PostgresQuoteStore:
             raise InvalidQuoteError(f"cannot change {', '.join(sorted(unknown))}")
         with self._tx() as conn:
             current = self.get_quote(quote_id)
-            merged = NewQuote(
-                text=str(changes.get("text", current.text)),
-                speaker=str(changes.get("speaker", current.speaker.name)),
-                ref=changes.get("ref", current.ref),  # type: ignore[arg-type]
-                said_at=changes.get("said_at", current.said_at),  # type: ignore[arg-type]
-                context=changes.get("context", current.context),  # type: ignore[arg-type]
-                source=changes.get("source", current.source),  # type: ignore[arg-type]
-                tags=tuple(cast(Iterable[str], changes.get("tags", current.tags))),
-                review=str(changes.get("review", current.review)),
-            )
+            merged = merge_changes(current, changes)
             speaker_id = self._speaker_id(conn, merged.speaker, create=True)
             assert speaker_id is not None
             values = row_values(merged, speaker_id)
@@ -682,13 +675,7 @@ class PostgresQuoteStore:
             (article_id,),
         )
         quotes = self.get_quotes([r[0] for r in rows])
-        out: list[tuple[Quote, Appearance]] = []
-        for quote_id, appearance_id in rows:
-            quote = quotes.get(quote_id)
-            if quote is None:
-                continue
-            out.extend((quote, a) for a in quote.appearances if a.id == appearance_id)
-        return out
+        return pair_appearances(rows, quotes)
 
     @_guarded
     def add_appearance(

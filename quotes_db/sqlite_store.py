@@ -47,6 +47,8 @@ from .storage import (
     ID_DTYPE,
     QUOTE_COLUMNS,
     PostingLists,
+    merge_changes,
+    pair_appearances,
     plan_import,
     rank_candidates,
     row_values,
@@ -629,16 +631,7 @@ class SQLiteQuoteStore:
             raise InvalidQuoteError(f"cannot change {', '.join(sorted(unknown))}")
         with self._tx() as conn:
             current = self.get_quote(quote_id)
-            merged = NewQuote(
-                text=str(changes.get("text", current.text)),
-                speaker=str(changes.get("speaker", current.speaker.name)),
-                ref=changes.get("ref", current.ref),  # type: ignore[arg-type]
-                said_at=changes.get("said_at", current.said_at),  # type: ignore[arg-type]
-                context=changes.get("context", current.context),  # type: ignore[arg-type]
-                source=changes.get("source", current.source),  # type: ignore[arg-type]
-                tags=tuple(cast(Iterable[str], changes.get("tags", current.tags))),
-                review=str(changes.get("review", current.review)),
-            )
+            merged = merge_changes(current, changes)
             speaker_id = self._speaker_id(conn, merged.speaker, create=True)
             assert speaker_id is not None
             values = self._row_values(merged, speaker_id)
@@ -772,13 +765,7 @@ class SQLiteQuoteStore:
             (article_id,),
         ).fetchall()
         quotes = self.get_quotes([r[0] for r in rows])
-        out: list[tuple[Quote, Appearance]] = []
-        for quote_id, appearance_id in rows:
-            quote = quotes.get(quote_id)
-            if quote is None:
-                continue
-            out.extend((quote, a) for a in quote.appearances if a.id == appearance_id)
-        return out
+        return pair_appearances(rows, quotes)
 
     @_guarded
     def add_appearance(

@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -373,6 +374,34 @@ def api_key_from_row(row: tuple) -> ApiKey:
         created_at=to_datetime(row[4]),
         revoked_at=to_datetime(row[5]) if row[5] else None,
     )
+
+
+def merge_changes(current: Quote, changes: Mapping[str, object]) -> NewQuote:
+    """The quote as an update of ``current`` with ``changes`` (UPDATABLE_FIELDS) would
+    leave it."""
+    return NewQuote(
+        text=str(changes.get("text", current.text)),
+        speaker=str(changes.get("speaker", current.speaker.name)),
+        ref=changes.get("ref", current.ref),  # type: ignore[arg-type]
+        said_at=changes.get("said_at", current.said_at),  # type: ignore[arg-type]
+        context=changes.get("context", current.context),  # type: ignore[arg-type]
+        source=changes.get("source", current.source),  # type: ignore[arg-type]
+        tags=tuple(cast(Iterable[str], changes.get("tags", current.tags))),
+        review=str(changes.get("review", current.review)),
+    )
+
+
+def pair_appearances(
+    rows: Iterable[tuple[int, int]], quotes: Mapping[int, Quote]
+) -> list[tuple[Quote, Appearance]]:
+    """Each (quote id, appearance id) of ``rows`` as the quote and that appearance, in
+    order; quotes that no longer exist are left out."""
+    out: list[tuple[Quote, Appearance]] = []
+    for quote_id, appearance_id in rows:
+        quote = quotes.get(quote_id)
+        if quote is not None:
+            out.extend((quote, a) for a in quote.appearances if a.id == appearance_id)
+    return out
 
 
 def article_key(text: str) -> str:
