@@ -7,7 +7,9 @@ gunicorn master with three workers on 127.0.0.1, and talks to it over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -103,3 +105,113 @@ def test_a_write_through_one_worker_reaches_all_of_them(server: str) -> None:
         assert body["verdict"] == "verified", body
         assert body["attribution"]["recorded"] == "A. Banana"
     assert len(answered_by) >= 2
+
+
+# the gunicorn config: worker count, JSON access log ------------------------------------
+
+CONFIG = ROOT / "docker" / "gunicorn.conf.py"
+
+
+def _config(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    for name in ("QUOTECHECK_WORKERS", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONFIG))
+
+
+@pytest.mark.parametrize(
+    ("cpus", "workers"),
+    [
+        (1, 3),
+        (2, 5),
+        (4, 9),
+        (8, 12),  # capped: each worker holds its own word lists
+        (64, 12),
+    ],
+)
+def test_default_workers_are_two_per_cpu_plus_one_capped(monkeypatch, cpus, workers):
+    assert _config(monkeypatch)["default_workers"](cpus) == workers
+
+
+@pytest.mark.parametrize(
+    ("env", "workers"),
+    [
+        ({"QUOTECHECK_WORKERS": "7"}, 7),
+        ({"WEB_CONCURRENCY": "6"}, 6),  # the Heroku/buildpack convention, second choice
+        ({"QUOTECHECK_WORKERS": "2", "WEB_CONCURRENCY": "6"}, 2),
+        ({"QUOTECHECK_WORKERS": ""}, None),  # empty (compose's ${VAR:-}) means the default
+    ],
+)
+def test_workers_can_be_set_from_the_environment(monkeypatch, env, workers):
+    config = _config(monkeypatch, **env)
+    assert config["workers"] == (workers or config["default_workers"]())
+
+
+def test_the_prometheus_directory_is_emptied_at_start(monkeypatch, tmp_path):
+    (tmp_path / "counter_123.db").write_bytes(b"old")
+    (tmp_path / "keep.txt").write_text("not ours")
+    config = _config(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    config["on_starting"](None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    ("app", "sends_id"),
+    [
+        ("request_id_app:app", True),  # a stand-in that always sends X-Request-ID back
+        ("api:create_app()", False),  # the service: whatever it answers is what is logged
+    ],
+)
+def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
+    db = tmp_path / "log.db"
+    store = SQLiteQuoteStore(db)
+    store.migrate()
+    store.close()
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(gunicorn), "--config", str(CONFIG), "--bind", f"127.0.0.1:{port}"]
+            + ["--workers", "1", "--pythonpath", str(ROOT / "tests"), app],
+            cwd=ROOT,
+            env={**os.environ, "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}"},
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/healthz?probe=%22quoted%22"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                reply = requests.get(
+                    url,
+                    headers={"X-Request-ID": 'proof-"42"', "User-Agent": 'ua "x"'},
+                    timeout=(1, 5),
+                )
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(0.1)
+        lines: list[dict] = []
+        deadline = time.monotonic() + 10
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.1)
+            text = log.read_text(encoding="utf-8")
+            lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    assert reply.status_code == 200
+    assert len(lines) == 1, log.read_text()
+    line = lines[0]
+    assert line["method"] == "GET" and line["path"] == "/healthz" and line["status"] == "200"
+    assert line["query"] == "probe=%22quoted%22"
+    assert line["user_agent"] == 'ua "x"'
+    assert line["request_id"] == reply.headers.get("X-Request-ID", "-")
+    if sends_id:
+        assert line["request_id"] == 'proof-"42"'
+    assert float(line["duration_ms"]) >= 0
