@@ -8,6 +8,7 @@ line, carrying the response's ``X-Request-ID``; the settings are in the README's
 import json
 import os
 
+from gunicorn import util
 from gunicorn.glogging import Logger, SafeAtoms
 
 MAX_DEFAULT_WORKERS = 12  # each worker holds the word lists (~100 MB); more rarely helps
@@ -89,6 +90,24 @@ class JsonLogger(Logger):
 
 
 logger_class = JsonLogger
+
+
+def write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None:
+    """Answer a request gunicorn itself refuses (a request line over 4094 bytes: 414,
+    headers too large: 431, a malformed request: 400) with problem details, like every
+    other error of the service, instead of gunicorn's HTML page."""
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status_int, "detail": mesg}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# gunicorn's workers send these errors through util.write_error, which has no setting
+util.write_error = write_problem
 
 
 def on_starting(server: object) -> None:

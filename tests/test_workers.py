@@ -215,3 +215,27 @@ def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
     if sends_id:
         assert line["request_id"] == 'proof-"42"'
     assert float(line["duration_ms"]) >= 0
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        # a query string longer than gunicorn's request line limit (4094 bytes)
+        (b"GET /v1/speakers?q=" + b"x" * 5000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n", 400),  # no colon
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
+    ],
+)
+def test_requests_gunicorn_refuses_get_problem_details(server, request_bytes, status):
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+    assert b"Content-Type: application/problem+json" in head
+    problem = json.loads(body)
+    assert problem["status"] == status and problem["type"] == "about:blank"
+    assert set(problem) == {"type", "title", "status", "detail"}
