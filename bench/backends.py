@@ -56,7 +56,15 @@ class Backend:
     def fresh_database(self, workdir: Path) -> Iterator[str]:
         """Yield the URL of a new, empty database; drop it afterwards."""
         if self.name == "sqlite":
-            yield f"sqlite:///{Path(workdir).resolve() / 'proof.db'}"
+            path = Path(workdir).resolve() / "proof.db"
+            files = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm")]
+            for file in files:
+                file.unlink(missing_ok=True)
+            try:
+                yield f"sqlite:///{path}"
+            finally:
+                for file in files:
+                    file.unlink(missing_ok=True)
             return
         import psycopg  # the PostgreSQL store's driver; only needed once it exists
 

@@ -65,8 +65,8 @@ def load_backend(
         try:
             store.migrate()
             _log(f"{backend.name}: importing the development quotes")
-            report = import_file(store, SHARED / "quotes.jsonl.gz")
-            _log(f"{backend.name}: {report.created} quotes")
+            import_file(store, SHARED / "quotes.jsonl.gz")
+            _log(f"{backend.name}: the store holds {store.count_quotes()} quotes")
         finally:
             store.close()
         workers = int(runpy.run_path(str(CONFIG))["workers"])
