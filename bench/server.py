@@ -152,6 +152,11 @@ class Server:
             "QUOTECHECK_DATABASE_URL": self.database_url,
             "QUOTECHECK_AUTO_MIGRATE": "true",
             "QUOTECHECK_LOG_LEVEL": "info",
+            # no rate limits: every client of a benchmark or proof comes from 127.0.0.1,
+            # and they measure the service, not the limiter
+            "QUOTECHECK_RATE_LIMIT_VERIFY": "",
+            "QUOTECHECK_RATE_LIMIT_WRITES": "",
+            "QUOTECHECK_RATE_LIMIT_READS": "",
             **self.env,
         }
         command = [
