@@ -69,14 +69,15 @@ access_log_format = json.dumps(
 
 class JsonAtoms(SafeAtoms):
     """gunicorn's log atoms, each escaped for use inside a JSON string (SafeAtoms only
-    puts a backslash before double quotes)."""
+    puts a backslash before double quotes). Escaped to ASCII: a path may hold U+0085 or
+    U+2028, which some log readers take for the end of a line."""
 
     def __init__(self, atoms: dict) -> None:
         dict.__init__(self, atoms)
 
     def __getitem__(self, key: str) -> str:
         value = super().__getitem__(key)
-        return json.dumps(str(value), ensure_ascii=False)[1:-1]
+        return json.dumps(str(value))[1:-1]
 
 
 class JsonLogger(Logger):
