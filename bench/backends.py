@@ -144,12 +144,13 @@ def seed(url: str) -> int:
         store.close()
 
 
-def write_key(url: str) -> str | None:
-    """A new write-scope API key for the database at ``url``, from ``quotecheck keys
-    create``; None while the service has no API keys (writes need none then)."""
+def write_key(url: str, scope: str = "write") -> str | None:
+    """A new API key of ``scope`` (write, or admin to delete too) for the database at
+    ``url``, from ``quotecheck keys create``; None while the service has no API keys
+    (writes need none then)."""
     quotecheck = Path(sys.executable).with_name("quotecheck")
     done = subprocess.run(
-        [str(quotecheck), "keys", "create", "--name", "proof", "--scope", "write"],
+        [str(quotecheck), "keys", "create", "--name", "proof", "--scope", scope],
         cwd=ROOT,
         env={**os.environ, "QUOTECHECK_DATABASE_URL": url},
         capture_output=True,

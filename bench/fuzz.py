@@ -4,10 +4,10 @@ For each backend of bench/backends.py: a fresh database with the seed quotes, gu
 free port of 127.0.0.1 with docker/gunicorn.conf.py, and ``schemathesis run`` on its
 ``/openapi.json`` (all phases: examples, coverage, fuzzing, stateful; valid and invalid
 data). Checks: no 5xx (``not_a_server_error``), and every response conforms to the spec:
-its status code, content type and body schema. Writes carry a write key when the service
-has API keys. The figures come from the server's own JSON access log: every request it
-answered, by status class. Exit status 1 on any failure, on any 5xx in the log, or when a
-backend answered fewer than ``--min-requests`` requests.
+its status code, content type and body schema. Requests carry an admin key (writes and
+deletes) when the service has API keys. The figures come from the server's own JSON access
+log: every request it answered, by status class. Exit status 1 on any failure, on any
+5xx in the log, or when a backend answered fewer than ``--min-requests`` requests.
 
     python -m bench.fuzz [--examples 100] [--seed 20261128] [--min-requests 1000]
 """
@@ -77,7 +77,7 @@ def fuzz(backend: Backend, *, examples: int, seed_value: int) -> FuzzResult:
     log.unlink(missing_ok=True)
     with backend.fresh_database(workdir) as url:
         seed(url)
-        key = write_key(url)
+        key = write_key(url, scope="admin")  # deletes too
         with served(url, 2, log) as server:
             command = [str(Path(sys.executable).with_name("schemathesis")), "--no-color", "run"]
             command += [f"{server.base}/openapi.json", "--checks", ",".join(CHECKS)]
