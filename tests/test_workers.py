@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -156,14 +157,10 @@ def test_the_prometheus_directory_is_emptied_at_start(monkeypatch, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
 
 
-@pytest.mark.parametrize(
-    ("app", "sends_id"),
-    [
-        ("request_id_app:app", True),  # a stand-in that always sends X-Request-ID back
-        ("api:create_app()", False),  # the service: whatever it answers is what is logged
-    ],
-)
-def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
+@contextmanager
+def _gunicorn(tmp_path: Path, app: str) -> Iterator[tuple[str, Path]]:
+    """gunicorn with docker/gunicorn.conf.py and one worker serving ``app`` (a stand-in
+    module from tests/ or the service on an empty store); yield its URL and its log."""
     db = tmp_path / "log.db"
     store = SQLiteQuoteStore(db)
     store.migrate()
@@ -181,30 +178,49 @@ def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}/healthz?probe=%22quoted%22"
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                reply = requests.get(
-                    url,
-                    headers={"X-Request-ID": 'proof-"42"', "User-Agent": 'ua "x"\x85\\'},
-                    timeout=(1, 5),
-                )
+                requests.get(f"{url}/readyz", timeout=(1, 5))
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
                 time.sleep(0.1)
-        lines: list[dict] = []
-        deadline = time.monotonic() + 10
-        while not lines and time.monotonic() < deadline:
-            time.sleep(0.1)
-            text = log.read_text(encoding="utf-8")
-            lines = [json.loads(line) for line in text.split("\n") if line.startswith("{")]
+        yield url, log
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        process.wait(timeout=30)
+
+
+def _log_lines(log: Path, count: int) -> list[dict]:
+    """The JSON lines of the access log, once there are ``count`` (10 s at most)."""
+    lines: list[dict] = []
+    deadline = time.monotonic() + 10
+    while len(lines) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = log.read_text(encoding="utf-8")
+        lines = [json.loads(line) for line in text.split("\n") if line.startswith("{")]
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("app", "sends_id"),
+    [
+        ("request_id_app:app", True),  # a stand-in that always sends X-Request-ID back
+        ("api:create_app()", False),  # the service: whatever it answers is what is logged
+    ],
+)
+def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
+    with _gunicorn(tmp_path, app) as (url, log):
+        reply = requests.get(
+            f"{url}/healthz?probe=%22quoted%22",
+            headers={"X-Request-ID": 'proof-"42"', "User-Agent": 'ua "x"\x85\\'},
+            timeout=(1, 5),
+        )
+        lines = [line for line in _log_lines(log, 2) if line["path"] == "/healthz"]
     assert reply.status_code == 200
     assert len(lines) == 1, log.read_text()
     line = lines[0]
@@ -228,13 +244,15 @@ def test_access_log_lines_are_json_with_the_request_id(tmp_path, app, sends_id):
         (b"GET /healthz HTTP/1.1\r\nHost: t\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
     ],
 )
-def test_requests_gunicorn_refuses_get_problem_details(server, request_bytes, status):
-    host, port = server.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request_bytes)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+def test_requests_gunicorn_refuses_get_problem_details(tmp_path, request_bytes, status):
+    # gunicorn answers these before any app sees them: the stand-in app will do
+    with _gunicorn(tmp_path, "request_id_app:app") as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(request_bytes)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
     assert b"Content-Type: application/problem+json" in head
