@@ -14,12 +14,25 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from limits import parse_many
 
 from quotes_db.errors import StoreUnavailableError
 from quotes_db.matching import prepare as prepare_matching
 from quotes_db.store import open_store
 
+from . import metrics
+from .auth import BEARER_SCHEME, SECURITY_SCHEME, AccessSpecPlugin, register_access_control
 from .errors import PROBLEM_JSON, register_error_handlers
+from .limits import (
+    RATE_GROUPS,
+    configure_cors,
+    configure_proxies,
+    configure_rate_limits,
+    limited_groups,
+)
+from .metrics import register_metrics
+from .request_ids import register_request_ids
 from .schemas import ProblemSchema
 from .views import articles, health, quotes, speakers, verify
 
@@ -42,6 +55,16 @@ SETTINGS: dict[str, Any] = {
     # Tests only: fetch from loopback and private addresses (a local test server). Never
     # set it in production: it lets a client make the service request internal URLs.
     "FETCH_ALLOW_PRIVATE": False,
+    "MAX_MATCHES": 20,  # largest ``limit`` (matches per text) of a verification
+    # access control and limits (api/auth.py, api/limits.py)
+    "READS_NEED_KEY": False,  # also require an API key for verify and GET requests
+    "RATE_LIMIT_VERIFY": "60/minute",  # per key or client address; "" for no limit
+    "RATE_LIMIT_WRITES": "60/minute",
+    "RATE_LIMIT_READS": "600/minute",
+    "REDIS_URL": None,  # redis://host:6379/0 to share rate-limit counters across workers
+    "RATE_LIMIT_KEY_PREFIX": "quotecheck",  # prefix of the counters' keys in Redis
+    "TRUSTED_PROXIES": 0,  # how many proxies' X-Forwarded-For to trust; 0: none
+    "CORS_ORIGINS": "*",  # origins allowed to call the verify endpoints; "" for none
 }
 
 _OPENAPI: dict[str, Any] = {
@@ -68,6 +91,18 @@ class QuotecheckApi(Api):
             super()._register_responses()
         finally:
             del self.DEFAULT_RESPONSE_CONTENT_TYPE  # back to the class default
+        response = {
+            "description": "Too many requests: over the rate limit of this key or address.",
+            "schema": self.ERROR_SCHEMA,
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        }
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("RATE_LIMITED", response, lazy=True)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -97,8 +132,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["quotecheck"] = store
     prepare_matching()
 
-    api = QuotecheckApi(app)
-    for module in (verify, quotes, speakers, articles, health):
+    # Hooks run in this order: request id and timer, key check, rate limit, the view. The
+    # key comes first so that a client without one hears 401, not "wait and retry".
+    register_request_ids(app)
+    register_metrics(app)
+    configure_proxies(app)
+    register_access_control(app)
+    configure_rate_limits(app)
+    configure_cors(app)
+
+    access = AccessSpecPlugin(
+        reads_need_key=app.config["READS_NEED_KEY"], limited=limited_groups(app.config)
+    )
+    api = QuotecheckApi(app, spec_kwargs={"extra_plugins": [access]})
+    api.spec.components.security_scheme(SECURITY_SCHEME, BEARER_SCHEME)
+    for module in (verify, quotes, speakers, articles, health, metrics):
         api.register_blueprint(module.blp)
     # After Api.init_app, which registers flask-smorest's own HTTPException handler.
     register_error_handlers(app)
@@ -116,10 +164,31 @@ def _check_settings(config: Mapping[str, Any]) -> None:
         "MAX_PAGE_SIZE",
         "ARTICLE_MAX_CHARS",
         "FETCH_MAX_BYTES",
+        "MAX_MATCHES",
     ):
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    value = config["TRUSTED_PROXIES"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number, not {value!r}")
+    for name in RATE_GROUPS.values():
+        _check_rate_limit(name, config[name])
+    if config["REDIS_URL"] is not None and not (
+        isinstance(config["REDIS_URL"], str)
+        and config["REDIS_URL"].startswith(("redis://", "rediss://", "redis+unix://"))
+    ):
+        raise ValueError(f"REDIS_URL must be a redis:// URL, not {config['REDIS_URL']!r}")
+    if not isinstance(config["RATE_LIMIT_KEY_PREFIX"], str):
+        raise ValueError("RATE_LIMIT_KEY_PREFIX must be a string")
+    origins = config["CORS_ORIGINS"]
+    if not (
+        isinstance(origins, str)
+        or (isinstance(origins, list) and all(isinstance(o, str) for o in origins))
+    ):
+        raise ValueError(
+            f"CORS_ORIGINS must be a comma-separated string or a list, not {origins!r}"
+        )
     for name in ("FETCH_CONNECT_TIMEOUT", "FETCH_READ_TIMEOUT", "FETCH_TOTAL_TIMEOUT"):
         value = config[name]
         if (
@@ -128,6 +197,17 @@ def _check_settings(config: Mapping[str, Any]) -> None:
             or not 0 < value < math.inf
         ):
             raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
-    for name in ("AUTO_MIGRATE", "FETCH_ALLOW_PRIVATE"):
+    for name in ("AUTO_MIGRATE", "FETCH_ALLOW_PRIVATE", "READS_NEED_KEY"):
         if not isinstance(config[name], bool):
             raise ValueError(f"{name} must be true or false, not {config[name]!r}")
+
+
+def _check_rate_limit(name: str, value: object) -> None:
+    if value in (None, ""):
+        return
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a limit such as '60/minute', not {value!r}")
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

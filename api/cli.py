@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quotes_db.errors import ImportFormatError, QuotesDbError, StoreUnavailableError
-from quotes_db.models import Appearance, Match, Quote, Source, Verification
+from quotes_db.models import API_KEY_SCOPES, Appearance, Match, Quote, Source, Verification
 from quotes_db.store import QuoteStore, open_store
 
 if TYPE_CHECKING:
@@ -496,6 +496,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.execvp(gunicorn, argv)
 
 
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from quotes_db.keys import generate_key
+
+    key = generate_key()
+    with _opened(args.database_url) as store:
+        record = store.add_api_key(args.name, args.scope, key.key_id, key.salt, key.digest)
+    print(f"created {record.scope} key {record.key_id} ({record.name})", file=sys.stderr)
+    print("the key is shown this once; only a salted hash of it is stored:", file=sys.stderr)
+    print(key.token)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    with _opened(args.database_url) as store:
+        keys = store.list_api_keys()
+    if not keys:
+        print("no API keys; make one with `quotecheck keys create --name NAME`", file=sys.stderr)
+        return 0
+    print(f"{'KEY_ID':<14}{'SCOPE':<7}{'CREATED':<22}{'REVOKED':<22}NAME")
+    for key in keys:
+        created = key.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if key.revoked_at else "-"
+        print(f"{key.key_id:<14}{key.scope:<7}{created:<22}{revoked:<22}{key.name}")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    with _opened(args.database_url) as store:
+        key = store.revoke_api_key(args.key_id)
+    print(f"revoked key {key.key_id} ({key.name})")
+    return 0
+
+
 # the parser --------------------------------------------------------------------------------
 
 
@@ -556,6 +589,19 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="print the API's JSON answer")
     ver.add_argument("--url", help="ask the server at this URL instead of the local database")
     ver.set_defaults(handler=cmd_verify)
+
+    keys = commands.add_parser("keys", help="create, list and revoke API keys for writes")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="make a key and print it (once)")
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument("--scope", choices=API_KEY_SCOPES, default="write")
+    create.set_defaults(handler=cmd_keys_create)
+    key_commands.add_parser("list", help="list keys (never their secrets)").set_defaults(
+        handler=cmd_keys_list
+    )
+    revoke = key_commands.add_parser("revoke", help="revoke a key by its KEY_ID")
+    revoke.add_argument("key_id", metavar="KEY_ID")
+    revoke.set_defaults(handler=cmd_keys_revoke)
 
     serve = commands.add_parser("serve", help="run init, then serve the API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1")

@@ -1,7 +1,8 @@
 """One error shape for every failure: RFC 9457 problem details as application/problem+json.
 
-A problem has ``type``, ``title``, ``status`` and ``detail``; a validation problem (422) also
-has ``errors``, a mapping of field path to messages. Plain HTTP errors use the type
+A problem has ``type``, ``title``, ``status``, ``detail`` and ``request_id`` (the response's
+``X-Request-ID``, to quote in a bug report); a validation problem (422) also has ``errors``,
+a mapping of field path to messages. Plain HTTP errors use the type
 ``about:blank`` and the status phrase as title; only validation has its own type, because
 only it carries an extension member.
 """
@@ -23,6 +24,8 @@ from quotes_db.errors import (
     StoreUnavailableError,
 )
 from quotes_db.fetching import FetchFailedError, FetchTimeoutError, UrlRefusedError
+
+from .request_ids import request_id
 
 __all__ = [
     "PROBLEM_JSON",
@@ -56,12 +59,18 @@ class Problem(Exception):
     """An error the API raises itself, already phrased for the client."""
 
     def __init__(
-        self, status: int, detail: str, *, errors: Mapping[str, list[str]] | None = None
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = errors
+        self.headers = dict(headers or {})
 
 
 def problem_response(
@@ -80,6 +89,7 @@ def problem_response(
     body.update(status=status, detail=detail)
     if status == 422:
         body["errors"] = dict(errors) if errors else {"_schema": [detail]}
+    body["request_id"] = request_id()
     response = current_app.response_class(
         current_app.json.dumps(body), status=status, mimetype=PROBLEM_JSON
     )
@@ -133,7 +143,9 @@ def _validation_detail(errors: Mapping[str, list[str]]) -> str:
 
 
 def handle_problem(error: Problem) -> Response:
-    return problem_response(error.status, error.detail, errors=error.errors)
+    return problem_response(
+        error.status, error.detail, errors=error.errors, headers=error.headers.items()
+    )
 
 
 def handle_http_exception(error: HTTPException) -> Response:

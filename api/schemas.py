@@ -1,8 +1,8 @@
 """Marshmallow schemas of the HTTP API: request bodies and query strings in, records out.
 
 Limits that an operator can change (MAX_TEXT_CHARS, ARTICLE_MAX_CHARS, MAX_BATCH_ITEMS,
-MAX_PAGE_SIZE) are read from the app config when a request is validated; fixed limits are
-declared on the fields so that they show in the OpenAPI document.
+MAX_PAGE_SIZE, MAX_MATCHES) are read from the app config when a request is validated; fixed
+limits are declared on the fields so that they show in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from quotes_db.models import REVIEW_STATES, VERDICTS
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 MAX_OFFSET = 1_000_000_000
-MAX_LIMIT = 20  # matches per verification
 MAX_NAME_CHARS = 200
 MAX_FIELD_CHARS = 2000
 MAX_QUERY_CHARS = 500
@@ -94,6 +93,13 @@ def page_size(value: int) -> None:
         raise ValidationError(f"Must be between 1 and {limit}.")
 
 
+def match_count(value: int) -> None:
+    """Between 1 and MAX_MATCHES."""
+    limit = _setting("MAX_MATCHES")
+    if not 1 <= value <= limit:
+        raise ValidationError(f"Must be between 1 and {limit}.")
+
+
 def _strict_int(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
@@ -112,6 +118,9 @@ class ProblemSchema(Schema):
         keys=fields.String(),
         values=fields.List(fields.String()),
         metadata={"description": "Messages by field path; validation problems (422) only."},
+    )
+    request_id = fields.String(
+        metadata={"description": "The response's X-Request-ID, to quote when reporting it."}
     )
 
 
@@ -292,13 +301,21 @@ def _include_pending() -> StrictBoolean:
 
 
 class VerifyRequestSchema(VerifyItemSchema):
-    limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+    limit = _strict_int(
+        load_default=3,
+        validate=match_count,
+        metadata={"description": "Most matches to return; at most MAX_MATCHES (20)."},
+    )
     include_pending = _include_pending()
 
 
 class VerifyBatchRequestSchema(Schema):
     items = fields.List(fields.Nested(VerifyItemSchema), required=True, validate=batch_size)
-    limit = _strict_int(load_default=3, validate=validate.Range(min=1, max=MAX_LIMIT))
+    limit = _strict_int(
+        load_default=3,
+        validate=match_count,
+        metadata={"description": "Most matches to return; at most MAX_MATCHES (20)."},
+    )
     include_pending = _include_pending()
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
@@ -56,6 +56,7 @@ class MatchOptions:
     outside_share: float = 0.25  # most of a text outside a partial match, unless quoted
     chunk_words: int = 80  # a longer text is searched in overlapping chunks of this size
     chunk_retrieve: int = 20  # candidates per chunk
+    chunk_postings: int = 20_000  # index entries read per chunk
 
 
 DEFAULT_OPTIONS = MatchOptions()
@@ -466,6 +467,11 @@ def _score(a: Alignment) -> float:
     return a.matched - 0.5 * a.edits - 0.1 * a.typos + a.similarity - 0.001 * a.size
 
 
+BEST_SCORED_KEPT = 2  # candidates aligned for their rough score, beyond ``rescore``
+SPELLING_WORDS = 8  # unknown words of a text looked up as misspellings of stored ones
+SPELLING_ALTERNATIVES = 3  # stored words tried for each
+
+
 def _rank(
     text: NormalizedText, found: list[tuple[Candidate, int, int]], keep: int
 ) -> list[Candidate]:
@@ -477,9 +483,19 @@ def _rank(
         part = words[first:last]
         lcs = LCSseq.similarity(list(c.words), part)
         n = len(part)
-        scored.append((lcs / max(1, min(len(c.words), n)), lcs / max(len(c.words), n, 1), c))
+        m = len(c.words)
+        # roughly what ``_score`` will say: words shared, less half the words either side
+        # has that the other lacks
+        rough = lcs - 0.5 * ((m - lcs) + (n - lcs))
+        scored.append((lcs / max(1, min(m, n)), lcs / max(m, n, 1), rough, c))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [c for _, _, c in scored[:keep]]
+    kept = [t[3] for t in scored[:keep]]
+    # a quote wholly inside the text ranks first by share, however little of the text it
+    # covers; in a big store many such pieces of a long text exist, so the candidates
+    # likely to score best are aligned too (the whole quote with one word changed)
+    by_score = sorted(scored[keep:], key=lambda t: (t[2], t[1]), reverse=True)
+    kept.extend(t[3] for t in by_score[:BEST_SCORED_KEPT])
+    return kept
 
 
 def prepare() -> None:
@@ -499,35 +515,97 @@ def _retrieve(
     neighbourhood's words, and is ranked against that neighbourhood."""
     words = text.words
     size = options.chunk_words
+    short = len(words) <= size + size // 2
+    # in a short text, a word the store has never seen is looked up as a misspelling:
+    # when that word was the quote's one rare word, its common neighbours alone cannot
+    # single the quote out of a big store
+    spelled = _spellings(store, words, vocabulary) if short else {}
+
+    def terms(first: int, last: int) -> list[str]:
+        return [t for w in words[first:last] for t in spelled.get(w, (w,))]
+
     found: dict[int, tuple[Candidate, int, int]] = {}
+    if short:
+        for c in store.candidates(
+            terms(0, len(words)), limit=options.retrieve, frequencies=vocabulary
+        ):
+            found[c.quote_id] = (c, 0, len(words))
+    else:
+        stride = size - size // 4
+        for start in range(0, len(words) - size // 4, stride):
+            chunk = words[start : start + size]
+            for c in store.candidates(
+                chunk,
+                limit=options.chunk_retrieve,
+                frequencies=vocabulary,
+                budget=options.chunk_postings,
+            ):
+                # rank against the chunk and a quote's length around it
+                reach = len(c.words)
+                found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
     # a passage in quotation marks is searched on its own too, so that rare words around
-    # it ("— John F. Kennedy. Share if you agree") cannot crowd it out
+    # it ("— John F. Kennedy. Share if you agree") cannot crowd it out; a quote found
+    # both ways is ranked against the wider range, as it may reach beyond the marks
     for first, last in _quoted_spans(text):
         for c in store.candidates(
-            words[first:last], limit=options.chunk_retrieve, frequencies=vocabulary
+            terms(first, last), limit=options.chunk_retrieve, frequencies=vocabulary
         ):
             found.setdefault(c.quote_id, (c, first, last))
-    if len(words) <= size + size // 2:
-        for c in store.candidates(words, limit=options.retrieve, frequencies=vocabulary):
-            found.setdefault(c.quote_id, (c, 0, len(words)))
-        return list(found.values())
-    stride = size - size // 4
-    for start in range(0, len(words) - size // 4, stride):
-        chunk = words[start : start + size]
-        for c in store.candidates(chunk, limit=options.chunk_retrieve, frequencies=vocabulary):
-            # rank against the chunk and a quote's length around it
-            reach = len(c.words)
-            found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
     return list(found.values())
 
 
-def _quoted_spans(text: NormalizedText, *, least: int = 4, most: int = 8) -> list[tuple[int, int]]:
-    """Word ranges between pairs of double quotation marks that leave words outside them
-    (at least ``least`` words inside; at most ``most`` such passages)."""
+def _spellings(
+    store: QuoteStore, words: Sequence[str], vocabulary: dict[str, int]
+) -> dict[str, tuple[str, ...]]:
+    """For up to ``SPELLING_WORDS`` words of the text that no stored quote contains, the
+    stored words nearest to them in spelling (the commonest few at the least distance),
+    to search for in their place. Adds the replacements' frequencies to ``vocabulary``.
+
+    The replacements are sought among stored words with the same first letter, which a
+    misspelling seldom changes; a word of the language or a number is left as it is."""
+    out: dict[str, tuple[str, ...]] = {}
+    for word in dict.fromkeys(words):
+        if len(out) >= SPELLING_WORDS:
+            break
+        if vocabulary.get(word, 0) or len(word) < 4 or word.isdigit() or is_english_word(word):
+            continue
+        limit = 1 if len(word) <= 5 else 2
+        stored = store.terms_with_prefix(word[0])
+        found = process.extract(
+            word, list(stored), scorer=OSA.distance, processor=None, score_cutoff=limit, limit=None
+        )
+        if not found:
+            continue
+        near = sorted(
+            (int(distance), -stored[term], term)
+            for term, distance, _ in found
+            if stored[term] >= STORE_WORD_MIN_DF or is_english_word(term)
+        )
+        if not near:
+            continue
+        best = [term for distance, _, term in near if distance == near[0][0]]
+        out[word] = tuple(best[:SPELLING_ALTERNATIVES])
+        # each counts as the commonest of them: which one was meant is a guess, and a
+        # rare guess ("hop" for "hopw") must not outweigh the words the text does have
+        weight = stored[best[0]]
+        for term in out[word]:
+            vocabulary.setdefault(term, weight)
+    return out
+
+
+def _quoted_spans(
+    text: NormalizedText, *, least: int = 4, longest: int = 80, most: int = 16
+) -> list[tuple[int, int]]:
+    """Word ranges between neighbouring double quotation marks that leave words outside
+    them (``least`` to ``longest`` words inside; at most ``most`` such passages).
+
+    Every neighbouring pair is tried, not only the first and second, third and fourth...:
+    one stray mark earlier in an article would otherwise pair every later closing mark
+    with the next opening one. A pair that is not a quotation is searched in vain."""
     marks = [i for i, mark in enumerate(text.quote_before) if mark]
     spans = []
-    for first, last in zip(marks[::2], marks[1::2], strict=False):
-        if last - first >= least and (first > 0 or last < len(text.tokens)):
+    for first, last in zip(marks, marks[1:], strict=False):
+        if least <= last - first <= longest and (first > 0 or last < len(text.tokens)):
             spans.append((first, last))
     return spans[:most]
 

@@ -9,6 +9,8 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 __all__ = [
+    "ApiKey",
+    "API_KEY_SCOPES",
     "Appearance",
     "Article",
     "Attribution",
@@ -52,6 +54,24 @@ class Speaker:
 
 
 REVIEW_STATES = ("approved", "pending", "rejected")
+
+API_KEY_SCOPES = ("write", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as the store keeps it: its public id and metadata, never its secret."""
+
+    id: int
+    key_id: str
+    name: str
+    scope: str  # "write" | "admin"
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,9 @@ import numpy as np
 
 from .errors import ConflictError, InvalidQuoteError, NotFoundError, StoreUnavailableError
 from .models import (
+    API_KEY_SCOPES,
     REVIEW_STATES,
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -51,6 +53,7 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
+WIDE_POSTINGS = 250_000  # ...unless the rare words leave too many quotes tied
 CACHE_KIB = 16_384  # SQLite page cache per connection; the OS page cache is shared anyway
 IMPORT_CACHE_KIB = 262_144  # ...and during an import, where index pages are hit at random
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
@@ -171,6 +174,19 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     CREATE INDEX appearances_quote ON appearances(quote_id);
     CREATE INDEX appearances_article ON appearances(article_id);
+    """,
+    # 4: API keys for writes; only a salted digest of each key's secret is kept
+    """
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        key_id TEXT UNIQUE NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('write', 'admin')),
+        salt BLOB NOT NULL,
+        digest BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
     """,
 )
 
@@ -879,6 +895,62 @@ class SQLiteQuoteStore:
     def count_quotes(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM quotes").fetchone()[0])
 
+    # API keys -----------------------------------------------------------------------------
+
+    @_guarded
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's id, name, scope and salted digest; return its record."""
+        if scope not in API_KEY_SCOPES:
+            raise InvalidQuoteError(f"unknown scope {scope!r}", field="scope")
+        if not name.strip():
+            raise InvalidQuoteError("a key needs a name", field="name")
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO api_keys(key_id, name, scope, salt, digest, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (key_id, name, scope, salt, digest, _now()),
+                )
+                key_pk = int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError:
+            raise ConflictError(f"an API key with id {key_id!r} exists") from None
+        found = self._api_key_row("id", key_pk)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key (revoked ones too), oldest first."""
+        rows = self._conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id").fetchall()
+        return [_api_key(row) for row in rows]
+
+    @_guarded
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark a key revoked (keeping the first revocation time); return it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?",
+                (_now(), key_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+        found = self._api_key_row("key_id", key_id)
+        assert found is not None
+        return found[0]
+
+    @_guarded
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return a key's record, salt and digest; None when no key has that id."""
+        return self._api_key_row("key_id", key_id)
+
+    def _api_key_row(self, column: str, value: object) -> tuple[ApiKey, bytes, bytes] | None:
+        row = self._conn.execute(
+            f"SELECT {_KEY_COLUMNS}, salt, digest FROM api_keys WHERE {column} = ?", (value,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _api_key(row), bytes(row[6]), bytes(row[7])
+
     # retrieval --------------------------------------------------------------------------
 
     @_guarded
@@ -895,6 +967,19 @@ class SQLiteQuoteStore:
         return {t: int(found.get(t, 0)) for t in wanted}
 
     @_guarded
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        if not prefix:
+            raise ValueError("terms_with_prefix needs a non-empty prefix")
+        # SQLite compares text as UTF-8 bytes, so every term with the prefix sorts in
+        # [prefix, prefix with its last character bumped)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._conn.execute(
+            "SELECT term, df FROM terms WHERE term >= ? AND term < ? AND df > 0",
+            (prefix, upper),
+        ).fetchall()
+        return {str(t): int(df) for t, df in rows}
+
+    @_guarded
     def total_documents(self) -> int:
         row = self._conn.execute("SELECT value FROM counters WHERE name = 'quotes'").fetchone()
         return int(row[0]) if row else 0
@@ -906,12 +991,15 @@ class SQLiteQuoteStore:
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
         """Score quotes by the summed rarity (IDF) of the rare ``terms`` they contain.
 
         Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
-        stores), rarest first, until ``MAX_POSTINGS`` ids have been read: common words cost
-        the most to read and say the least about which quote is meant.
+        stores), rarest first, until ``budget`` (default ``MAX_POSTINGS``) ids have been
+        read: common words cost the most to read and say the least about which quote is
+        meant. When the words read leave more than ``limit`` quotes tied, commoner words
+        are read too (up to ``WIDE_POSTINGS`` ids) to tell them apart.
         """
         if frequencies is None or any(t not in frequencies for t in terms):
             frequencies = self.document_frequencies(terms)
@@ -922,12 +1010,7 @@ class SQLiteQuoteStore:
         chosen = [t for t in usable if df[t] <= rare_limit][:MAX_TERMS]
         if len(chosen) < MIN_TERMS:
             chosen = usable[:MIN_TERMS]
-        budget, picked = MAX_POSTINGS, list[str]()
-        for term in chosen:
-            if df[term] > budget and picked:
-                break
-            budget -= df[term]
-            picked.append(term)
+        picked = _within(chosen, df, MAX_POSTINGS if budget is None else budget)
         if not picked:
             return []
         lists = self._postings(picked)
@@ -935,14 +1018,41 @@ class SQLiteQuoteStore:
             return []
         touched = np.concatenate(list(lists.values()))
         scores = self._score_buffer(int(touched.max()) + 1)
+        weights = {t: math.log((total + 1) / df[t]) for t in usable}
         for term, ids in lists.items():
             # ids are unique within a list, so a fancy-indexed add counts each once
-            scores[ids] += math.log((total + 1) / df[term])
+            scores[ids] += weights[term]
         touched_scores = scores[touched]
+        read = sum(df[t] for t in picked)
+        rest = [t for t in usable if t not in lists]
+        while rest and read < WIDE_POSTINGS and _tied_at_top(touched, touched_scores) > limit:
+            # the rare words cannot tell more than ``limit`` quotes apart (all of them hold
+            # every one): read commoner words of the text too, so that the quote holding
+            # the most of them comes first, rather than the oldest of the ties
+            more = _within(rest, df, WIDE_POSTINGS - read)
+            if not more:
+                break
+            extra = self._postings(more)
+            if extra:
+                scores = self._score_buffer(max(int(i.max()) for i in extra.values()) + 1, scores)
+            for term, ids in extra.items():
+                scores[ids] += weights[term]
+            read += sum(df[t] for t in more)
+            rest = rest[len(more) :]
+            touched = np.concatenate([touched, *extra.values()])
+            touched_scores = scores[touched]
         scores[touched] = 0.0  # leave the buffer clean for the next query
         # an id repeats once per chosen word it contains; the best ones contain many, so
         # a few times ``limit`` entries leave ``limit`` distinct ids in practice
         wanted = limit * min(len(lists), 8)
+        if len(touched) > wanted:
+            # most ids hold one word of the text; when enough hold more, the best are among
+            # those scoring above any one word's weight, a far shorter list to partition
+            several = (
+                touched_scores > max(weights[t] for t in usable[: len(usable) - len(rest)]) + 1e-9
+            )
+            if np.unique(touched[several]).size >= limit:
+                touched, touched_scores = touched[several], touched_scores[several]
         if len(touched) > wanted:
             keep = np.argpartition(-touched_scores, wanted - 1)[:wanted]
             touched, touched_scores = touched[keep], touched_scores[keep]
@@ -965,12 +1075,15 @@ class SQLiteQuoteStore:
             if i in rows
         ]
 
-    def _score_buffer(self, size: int) -> np.ndarray:
-        """A zeroed float array of at least ``size`` entries, one per thread, reused."""
+    def _score_buffer(self, size: int, current: np.ndarray | None = None) -> np.ndarray:
+        """A float array of at least ``size`` entries, one per thread, reused: zeroed, or
+        holding ``current``'s scores when it had to grow past ``current``."""
         buffer = getattr(self._local, "scores", None)
         if buffer is None or len(buffer) < size:
-            buffer = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
-            self._local.scores = buffer
+            grown = np.zeros(max(size, 1024) * 5 // 4, dtype=np.float64)
+            if current is not None:
+                grown[: len(current)] = current
+            self._local.scores = buffer = grown
         return buffer
 
     def _postings(self, terms: Sequence[str]) -> dict[str, np.ndarray]:
@@ -1281,6 +1394,19 @@ def _quote(row: tuple, speaker: Speaker, appearances: list[Appearance]) -> Quote
 
 _NO_DATE = dt.date.min
 
+_KEY_COLUMNS = "id, key_id, name, scope, created_at, revoked_at"
+
+
+def _api_key(row: tuple) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        key_id=row[1],
+        name=row[2],
+        scope=row[3],
+        created_at=dt.datetime.fromisoformat(row[4]),
+        revoked_at=dt.datetime.fromisoformat(row[5]) if row[5] else None,
+    )
+
 
 def _article(row: tuple) -> Article:
     return Article(
@@ -1313,6 +1439,25 @@ def _batched(items: Iterable[NewQuote], size: int) -> Iterator[list[NewQuote]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+def _within(terms: Sequence[str], df: Mapping[str, int], budget: int) -> list[str]:
+    """The leading ``terms`` whose posting lists add up to at most ``budget`` ids (at least
+    the first one)."""
+    picked: list[str] = []
+    for term in terms:
+        if df[term] > budget and picked:
+            break
+        budget -= df[term]
+        picked.append(term)
+    return picked
+
+
+def _tied_at_top(ids: np.ndarray, scores: np.ndarray) -> int:
+    """How many distinct quotes share the best score."""
+    if not len(ids):
+        return 0
+    return int(np.unique(ids[scores >= scores.max() - 1e-9]).size)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

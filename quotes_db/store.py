@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .models import (
+    ApiKey,
     Appearance,
     Article,
     Candidate,
@@ -147,6 +148,23 @@ class QuoteStore(Protocol):
         """Record that a quote appeared in a source; return the quote."""
         ...
 
+    # API keys (the secret itself is never stored: see quotes_db.keys)
+    def add_api_key(self, name: str, scope: str, key_id: str, salt: bytes, digest: bytes) -> ApiKey:
+        """Store a key's salted digest; return its record. ConflictError if key_id is taken."""
+        ...
+
+    def list_api_keys(self) -> list[ApiKey]:
+        """Return every key, revoked ones too, oldest first."""
+        ...
+
+    def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Mark the key revoked and return it; NotFoundError when there is none."""
+        ...
+
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """Return the key's record, salt and digest; None when there is none."""
+        ...
+
     # retrieval, for matching
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """Return how many quotes contain each term (0 for a term the store never saw)."""
@@ -154,17 +172,25 @@ class QuoteStore(Protocol):
 
     def total_documents(self) -> int: ...
 
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        """Return every stored term starting with ``prefix`` (non-empty) and its document
+        frequency: the neighbourhood in which a misspelt word's intended word is sought."""
+        ...
+
     def candidates(
         self,
         terms: Sequence[str],
         *,
         limit: int,
         frequencies: Mapping[str, int] | None = None,
+        budget: int | None = None,
     ) -> list[Candidate]:
         """Return up to ``limit`` quotes sharing the most informative of ``terms``, best first.
 
         Served by an index; never a scan of every quote. ``frequencies``, when the caller
         already has them from ``document_frequencies``, saves looking them up again.
+        ``budget`` caps the index entries read (None: the store's default), for callers
+        that search many pieces of one text.
         """
         ...
 

@@ -660,3 +660,68 @@ def test_serve_rejects_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "serve", "--port", "70000")
     assert code == 2
     assert "not a port number" in err
+
+
+# keys --------------------------------------------------------------------------------------
+
+
+def test_keys_create_prints_the_key_once_and_stores_only_a_digest(
+    initialised: str, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quotes_db.keys import parse_key, verify_secret
+
+    code, out, err = run(capsys, "keys", "create", "--name", "newsroom curator")
+    assert code == 0
+    token = out.strip()
+    presented = parse_key(token)
+    assert presented is not None, out
+    assert f"write key {presented.key_id}" in err
+    found = opened.find_api_key(presented.key_id)
+    assert found is not None
+    record, salt, digest = found
+    assert (record.name, record.scope) == ("newsroom curator", "write")
+    assert verify_secret(presented.secret, salt, digest)
+    db = Path(initialised.removeprefix("sqlite:///"))
+    for path in db.parent.glob(db.name + "*"):  # the database and its write-ahead log
+        assert presented.secret.encode() not in path.read_bytes()
+
+    code, out, _ = run(capsys, "keys", "list")
+    assert code == 0
+    assert presented.key_id in out and "newsroom curator" in out
+    assert presented.secret not in out
+
+
+def test_keys_revoke_and_list(initialised: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "keys", "create", "--name", "ops", "--scope", "admin")
+    assert code == 0
+    key_id = out.strip().split("_")[1]
+    code, out, _ = run(capsys, "keys", "revoke", key_id)
+    assert (code, out.strip()) == (0, f"revoked key {key_id} (ops)")
+    code, out, _ = run(capsys, "keys", "list")
+    line = next(line for line in out.splitlines() if line.startswith(key_id))
+    assert " admin " in line and " - " not in line  # a revocation time, not "-"
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (("keys", "revoke", "nosuchkey123"), 1, "no API key with id 'nosuchkey123'"),
+        (("keys", "create", "--name", "x", "--scope", "read"), 2, "invalid choice"),
+        (("keys", "create"), 2, "--name"),
+        (("keys", "create", "--name", " "), 1, "a key needs a name"),
+    ],
+)
+def test_keys_errors(
+    initialised: str, capsys: pytest.CaptureFixture[str], argv: tuple, code: int, message: str
+) -> None:
+    got, _, err = run(capsys, *argv)
+    assert got == code
+    assert message in err
+
+
+def test_keys_list_when_there_are_none(
+    initialised: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "keys", "list")
+    assert (code, out) == (0, "")
+    assert "no API keys" in err

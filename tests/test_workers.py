@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import make_key
 
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
@@ -36,12 +37,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    db = tmp_path / "workers.db"
-    store = SQLiteQuoteStore(db)
+def write_key(tmp_path: Path) -> str:
+    """The seeded database the server uses, with a write key; return the key."""
+    store = SQLiteQuoteStore(tmp_path / "workers.db")
     store.migrate()
     load_seeds(store)
+    key = make_key(store, "write")
     store.close()
+    return key
+
+
+@pytest.fixture
+def server(tmp_path: Path, write_key: str) -> Iterator[str]:
+    db = tmp_path / "workers.db"
     port = _free_port()
     env = {**os.environ, "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -81,7 +89,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-def test_a_write_through_one_worker_reaches_all_of_them(server: str) -> None:
+def test_a_write_through_one_worker_reaches_all_of_them(server: str, write_key: str) -> None:
     # every worker has answered once before the write (so each has its connection open)
     workers = set()
     for _ in range(60):
@@ -92,7 +100,10 @@ def test_a_write_through_one_worker_reaches_all_of_them(server: str) -> None:
     assert len(workers) >= 2, "the requests did not spread over the workers"
 
     created = requests.post(
-        f"{server}/v1/quotes", json={"text": NEW_QUOTE, "speaker": "A. Banana"}, timeout=(1, 5)
+        f"{server}/v1/quotes",
+        json={"text": NEW_QUOTE, "speaker": "A. Banana"},
+        headers={"Authorization": f"Bearer {write_key}"},
+        timeout=(1, 5),
     )
     assert created.status_code == 201
 

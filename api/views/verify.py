@@ -9,6 +9,7 @@ from flask.views import MethodView
 from quotes_db.matching import verify
 from quotes_db.models import Verification
 
+from ..metrics import count_verdicts
 from ..schemas import (
     VerificationBatchSchema,
     VerificationSchema,
@@ -28,13 +29,15 @@ class Verify(MethodView):
     @blp.response(200, VerificationSchema)
     def post(self, args: dict[str, Any]) -> Verification:
         """Verify one text, optionally credited to a speaker."""
-        return verify(
+        result = verify(
             current_store(),
             args["text"],
             speaker=args.get("speaker"),
             limit=args["limit"],
             include_pending=args["include_pending"],
         )
+        count_verdicts([result], endpoint="verify")
+        return result
 
 
 @blp.route("/verify/batch")
@@ -54,4 +57,5 @@ class VerifyBatch(MethodView):
             )
             for item in args["items"]
         ]
+        count_verdicts(results, endpoint="batch")
         return {"results": results}

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import keyed_client
 from test_api_errors import assert_problem
 
 from quotes_db.seeding import SEED_FILE
@@ -37,6 +38,12 @@ mayor had news for residents who had waited years for new public services.</p>
 waiting lists at the two libraries the city still runs.</p>
 </article></body></html>
 """
+
+
+@pytest.fixture
+def client(writer):
+    """Ingesting and reviewing are writes: every request here carries a write key."""
+    return writer
 
 
 def ingest(client, **body):
@@ -268,7 +275,7 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture
-def fetching_client(app, db_path: Path):
+def fetching_client(app, db_path: Path, write_key: str):
     """A client of an app on the same database that may fetch from 127.0.0.1 (tests only)."""
     from api import create_app
 
@@ -281,7 +288,7 @@ def fetching_client(app, db_path: Path):
             "FETCH_TOTAL_TIMEOUT": 1.5,
         }
     )
-    return fetching.test_client()
+    return keyed_client(fetching, write_key)
 
 
 def test_fetch_an_article_by_url(fetching_client, site):
@@ -348,17 +355,18 @@ def test_fetch_closed_port_is_502(fetching_client):
     assert_problem(ingest(fetching_client, url=f"http://127.0.0.1:{port}/"), 502)
 
 
-def test_article_too_long_when_fetched(app, db_path, site):
+def test_article_too_long_when_fetched(app, db_path, site, write_key):
     from api import create_app
 
-    small = create_app(
+    small_app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{db_path}",
             "FETCH_ALLOW_PRIVATE": True,
             "ARTICLE_MAX_CHARS": 100,
         }
-    ).test_client()
+    )
+    small = keyed_client(small_app, write_key)
     body = assert_problem(ingest(small, url=f"{site}/libraries.html"), 422)
     assert "longer than 100 characters" in body["errors"]["url"][0]
 

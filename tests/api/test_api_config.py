@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flask
 import pytest
+from conftest import keyed_client, make_key
 
 from api import SETTINGS, create_app
 
@@ -19,6 +20,15 @@ DEFAULTS = {
     "FETCH_READ_TIMEOUT": 10,
     "FETCH_TOTAL_TIMEOUT": 20,
     "FETCH_ALLOW_PRIVATE": False,
+    "MAX_MATCHES": 20,
+    "READS_NEED_KEY": False,
+    "RATE_LIMIT_VERIFY": "60/minute",
+    "RATE_LIMIT_WRITES": "60/minute",
+    "RATE_LIMIT_READS": "600/minute",
+    "REDIS_URL": None,
+    "RATE_LIMIT_KEY_PREFIX": "quotecheck",
+    "TRUSTED_PROXIES": 0,
+    "CORS_ORIGINS": "*",
 }
 
 
@@ -73,8 +83,17 @@ def test_limits_follow_the_config(url):
     assert client.post("/v1/verify/batch", json={"items": items}).status_code == 422
 
 
+def test_match_limit_follows_the_config(url):
+    client = create_app({"DATABASE_URL": url, "MAX_MATCHES": 5}).test_client()
+    assert client.post("/v1/verify", json={"text": "a b", "limit": 5}).status_code == 200
+    response = client.post("/v1/verify/batch", json={"items": [{"text": "a"}], "limit": 6})
+    assert response.get_json()["errors"] == {"limit": ["Must be between 1 and 5."]}
+
+
 def test_article_limit_follows_the_config(url):
-    client = create_app({"DATABASE_URL": url, "ARTICLE_MAX_CHARS": 30}).test_client()
+    app = create_app({"DATABASE_URL": url, "ARTICLE_MAX_CHARS": 30})
+    key = make_key(app.extensions["quotecheck"], "write")
+    client = keyed_client(app, key)
     text = "Nothing is quoted here at all."  # 30 characters
     body = {"text": text, "dry_run": True}
     assert client.post("/v1/articles", json=body).status_code == 200
@@ -111,6 +130,13 @@ def test_without_auto_migrate_the_store_is_not_ready(url):
         {"FETCH_TOTAL_TIMEOUT": "20"},
         # a string from the environment that is not JSON would pass as truthy
         {"FETCH_ALLOW_PRIVATE": "false"},
+        {"MAX_MATCHES": 0},
+        {"READS_NEED_KEY": "true"},
+        {"RATE_LIMIT_VERIFY": "lots"},
+        {"RATE_LIMIT_WRITES": 60},
+        {"REDIS_URL": "http://127.0.0.1:6379"},
+        {"TRUSTED_PROXIES": -1},
+        {"CORS_ORIGINS": 5},
     ],
 )
 def test_bad_settings_fail_at_startup(url, bad):

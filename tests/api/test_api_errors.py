@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quotes_db.keys import generate_key
+
 SEED_REF = "seed:taliban-equipment-rally"
 SEED_TEXT = (
     "If we're going to pay billions of dollars a year, tell them we're not going to give "
@@ -196,13 +198,72 @@ CASES = [
 @pytest.mark.parametrize(
     ("request_args", "status", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_error_shape(client, request_args, status, field):
+def test_error_shape(admin, request_args, status, field):
+    """With an admin key, so that each request gets as far as its own error."""
+    client = admin
     args = dict(request_args)
     response = client.open(args.pop("path"), method=args.pop("method"), **args)
     body = assert_problem(response, status)
     if field is not None:
         assert field in body["errors"], body["errors"]
         assert all(isinstance(m, str) for m in body["errors"][field])
+
+
+# 401, 403 and 429 come before the request is read: (credential, request, status, header)
+ACCESS_CASES = [
+    ("no key", None, send("POST", QUOTES, NEW), 401, "WWW-Authenticate"),
+    ("not a key", "Bearer 12345", send("PATCH", f"{SPEAKERS}/1", {}), 401, "WWW-Authenticate"),
+    ("unknown key", "unknown", send("POST", ARTICLES, ARTICLE), 401, "WWW-Authenticate"),
+    # an unauthenticated write is refused before its body is looked at
+    ("no key, bad body", None, raw("POST", QUOTES, "{"), 401, "WWW-Authenticate"),
+    ("write key deletes", "write", {"method": "DELETE", "path": f"{QUOTES}/1"}, 403,
+     "WWW-Authenticate"),
+    ("over the verify limit", None, send("POST", VERIFY, {"text": "x"}), 429, "Retry-After"),
+    ("over the write limit", "write", send("POST", QUOTES, NEW), 429, "Retry-After"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def limited_app(db_path, app):
+    """The test app's database behind an app that allows one verify and one write a minute."""
+    from api import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "RATE_LIMIT_VERIFY": "1/minute",
+            "RATE_LIMIT_WRITES": "1/minute",
+            "RATE_LIMIT_READS": "",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("credential", "request_args", "status", "header"),
+    [c[1:] for c in ACCESS_CASES],
+    ids=[c[0] for c in ACCESS_CASES],
+)
+def test_access_error_shape(limited_app, credential, request_args, status, header):
+    from conftest import make_key
+
+    headers = {}
+    if credential == "write":
+        headers["Authorization"] = (
+            f"Bearer {make_key(limited_app.extensions['quotecheck'], 'write')}"
+        )
+    elif credential == "unknown":
+        headers["Authorization"] = f"Bearer {generate_key().token}"
+    elif credential is not None:
+        headers["Authorization"] = credential
+    client = limited_app.test_client()
+    args = dict(request_args)
+    path, method = args.pop("path"), args.pop("method")
+    if status == 429:  # spend the one request the limit allows
+        client.open(path, method=method, headers=headers, **args)
+    response = client.open(path, method=method, headers=headers, **args)
+    body = assert_problem(response, status)
+    assert response.headers[header]
+    assert body["request_id"] == response.headers["X-Request-ID"]
 
 
 def test_method_not_allowed_keeps_allow_header(client):
@@ -218,7 +279,12 @@ def test_store_unavailable(broken_client):
         broken_client.get("/v1/quotes"),
         broken_client.get("/v1/speakers/1"),
         broken_client.get("/v1/articles"),
-        broken_client.post("/v1/articles", json={"text": 'He said: "We will win this fight."'}),
+        # a well-formed key: checking it needs the database
+        broken_client.post(
+            "/v1/articles",
+            json={"text": 'He said: "We will win this fight."'},
+            headers={"Authorization": f"Bearer {generate_key().token}"},
+        ),
     ):
         body = assert_problem(response, 503)
         assert "not available" in body["detail"]

@@ -15,6 +15,12 @@ NEW_QUOTE = {
 }
 
 
+@pytest.fixture
+def client(admin):
+    """These tests create, change and delete quotes: an admin key on every request."""
+    return admin
+
+
 def _create(client, **overrides):
     response = client.post("/v1/quotes", json={**NEW_QUOTE, **overrides})
     assert response.status_code == 201, response.get_json()

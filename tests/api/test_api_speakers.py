@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+
+@pytest.fixture
+def client(writer):
+    """Renaming a speaker is a write: a write key on every request."""
+    return writer
+
 
 def test_list_speakers(client):
     body = client.get("/v1/speakers").get_json()

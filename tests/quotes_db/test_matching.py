@@ -242,3 +242,36 @@ def test_speaker_agrees(claimed: str, speaker: Speaker, agrees: bool) -> None:
 )
 def test_name_tokens(name: str, tokens: list[str]) -> None:
     assert name_tokens(name) == tokens
+
+
+def test_a_misspelt_rare_word_still_finds_its_quote(store: QuoteStore) -> None:
+    # the quote's one rare word is misspelt, and 80 older quotes share all its other
+    # words: only the stored word nearest in spelling can single the quote out
+    store.import_quotes(
+        [NewQuote(f"The people will remember this day, part {i}.", "X") for i in range(80)]
+        + [NewQuote("The people will remember this photosynthesis day.", "Ada Lovelace")]
+    )
+    result = verify(store, "The people will remember this photosynthezis day.")
+    assert result.verdict == "verified"
+    assert result.matches[0].quote.speaker.name == "Ada Lovelace"
+
+
+def test_a_quoted_passage_does_not_narrow_a_whole_quote(store: QuoteStore) -> None:
+    # the whole quote is submitted with one number changed; five other quotes hold its
+    # quoted passage word for word, which alone would make them look like better matches
+    whole = (
+        'In my message of the 5th of August, 1846, I recommended to Congress that "provision '
+        'should be made by law, at the earliest practicable period, for a government."'
+    )
+    passage = (
+        "provision should be made by law, at the earliest practicable period, for a government"
+    )
+    store.import_quotes(
+        [NewQuote(f"Plainly {passage}, said speaker {i}.", f"S{i}") for i in range(5)]
+        + [NewQuote(whole, "James K. Polk")]
+    )
+    result = verify(store, whole.replace("1846", "1849"))
+    assert result.verdict == "altered"
+    assert result.matches[0].quote.speaker.name == "James K. Polk"
+    changed = [op for op in result.matches[0].diff if op.op != "equal"]
+    assert [(op.op, op.original, op.submitted) for op in changed] == [("replace", "1846", "1849")]

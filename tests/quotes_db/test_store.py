@@ -522,6 +522,29 @@ def test_candidates_of_unknown_words_is_empty(store: QuoteStore) -> None:
     assert store.candidates([], limit=10) == []
 
 
+def test_candidates_read_commoner_words_when_rare_ones_tie(store: QuoteStore) -> None:
+    # 100 older quotes hold the text's three rarest words, so those alone tie more quotes
+    # than asked for, the oldest first; the quote holding all of the text's words must
+    # still come first
+    store.import_quotes(
+        [new(f"Harbour lantern keeper number {i} waits.", "X", ref=f"a{i}") for i in range(100)]
+        + [new(f"Stormy winter tides come, chapter {i}.", "Y", ref=f"b{i}") for i in range(150)]
+        + [new("The harbour lantern keeper saw stormy winter tides.", "Z", ref="target")]
+    )
+    found = store.candidates(words("harbour lantern keeper stormy winter tides"), limit=10)
+    assert store.get_quote(found[0].quote_id).ref == "target"
+
+
+def test_terms_with_prefix(store: QuoteStore) -> None:
+    store.add_quote(new())
+    fear = store.add_quote(new(FEAR, "Franklin D. Roosevelt"))
+    assert store.terms_with_prefix("fa") == {"fathers": 1}
+    assert store.terms_with_prefix("f") == {"fathers": 1, "fear": 1, "forth": 1, "four": 1}
+    assert store.terms_with_prefix("zz") == {}
+    store.delete_quote(fear.id)
+    assert store.terms_with_prefix("fe") == {}  # a word no quote holds any more
+
+
 # schema --------------------------------------------------------------------------------------
 
 
