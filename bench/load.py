@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import runpy
 import subprocess
 import sys
@@ -69,6 +70,8 @@ def load_backend(
             _log(f"{backend.name}: the store holds {store.count_quotes()} quotes")
         finally:
             store.close()
+        # the config makes a metrics directory unless one is given: give it one of ours
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(OUT / "metrics"))
         workers = int(runpy.run_path(str(CONFIG))["workers"])
         log = workdir / "gunicorn.log"
         log.unlink(missing_ok=True)

@@ -7,6 +7,8 @@ line, carrying the response's ``X-Request-ID``; the settings are in the README's
 
 import json
 import os
+import shutil
+import tempfile
 
 from gunicorn import util
 from gunicorn.glogging import Logger, SafeAtoms
@@ -109,6 +111,20 @@ def write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None
 
 # gunicorn's workers send these errors through util.write_error, which has no setting
 util.write_error = write_problem
+
+
+# Prometheus: every worker writes its metrics to one directory, which /metrics adds up. It
+# must be set before the app (and so prometheus_client) is imported. Without one given, a
+# fresh directory, removed when gunicorn exits.
+_own_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _own_metrics_dir = tempfile.mkdtemp(prefix="quotecheck-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+
+def on_exit(server: object) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
 
 
 def on_starting(server: object) -> None:

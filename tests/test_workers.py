@@ -124,9 +124,11 @@ def test_a_write_through_one_worker_reaches_all_of_them(server: str, write_key: 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 
 
-def _config(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+def _config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> dict:
     for name in ("QUOTECHECK_WORKERS", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
+    # given, so that the config does not make one and set it in this process for good
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(CONFIG))
@@ -142,8 +144,8 @@ def _config(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
         (64, 12),
     ],
 )
-def test_default_workers_are_two_per_cpu_plus_one_capped(monkeypatch, cpus, workers):
-    assert _config(monkeypatch)["default_workers"](cpus) == workers
+def test_default_workers_are_two_per_cpu_plus_one_capped(monkeypatch, tmp_path, cpus, workers):
+    assert _config(monkeypatch, tmp_path)["default_workers"](cpus) == workers
 
 
 @pytest.mark.parametrize(
@@ -155,17 +157,26 @@ def test_default_workers_are_two_per_cpu_plus_one_capped(monkeypatch, cpus, work
         ({"QUOTECHECK_WORKERS": ""}, None),  # empty (compose's ${VAR:-}) means the default
     ],
 )
-def test_workers_can_be_set_from_the_environment(monkeypatch, env, workers):
-    config = _config(monkeypatch, **env)
+def test_workers_can_be_set_from_the_environment(monkeypatch, tmp_path, env, workers):
+    config = _config(monkeypatch, tmp_path, **env)
     assert config["workers"] == (workers or config["default_workers"]())
 
 
 def test_the_prometheus_directory_is_emptied_at_start(monkeypatch, tmp_path):
     (tmp_path / "counter_123.db").write_bytes(b"old")
     (tmp_path / "keep.txt").write_text("not ours")
-    config = _config(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    config = _config(monkeypatch, tmp_path)
     config["on_starting"](None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_without_a_metrics_directory_gunicorn_makes_one_and_removes_it(monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # restored afterwards
+    config = runpy.run_path(str(CONFIG))
+    made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert made.is_dir() and not any(made.iterdir())
+    config["on_exit"](None)
+    assert not made.exists()
 
 
 @contextmanager
