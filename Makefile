@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test lint format eval eval-extraction calibrate bench clean
+.PHONY: install serve test lint format eval eval-extraction calibrate bench fuzz load clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quotes_db api
+	$(BIN)/hadolint docker/Dockerfile
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -51,6 +52,18 @@ calibrate: $(STAMP)
 ## memory; e.g. make bench BENCH_ARGS="--sizes 10k,100k --queries 500"
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench $(BENCH_ARGS)
+
+## fuzz: schemathesis against /openapi.json of a live gunicorn, on every backend: no 5xx,
+## every response as the spec says; e.g. make fuzz FUZZ_ARGS="--examples 300 --seed 7"
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
+
+## load: 50 clients for 60 s against gunicorn on the dev set: verify on every backend and
+## /healthz, in one run; e.g. make load LOAD_SECONDS=20 LOAD_USERS=20
+LOAD_SECONDS ?= 60
+LOAD_USERS   ?= 50
+load: $(STAMP)
+	$(BIN)/python -m bench.load --seconds $(LOAD_SECONDS) --users $(LOAD_USERS) $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

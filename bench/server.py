@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -124,8 +124,15 @@ def _is_waiting(pid: int) -> bool:
 class Server:
     """One gunicorn master with its workers, serving ``database_url`` on a free port."""
 
-    def __init__(self, database_url: str, workers: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workers: int,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
+        self.env = dict(env or {})  # more settings for the server, over the defaults below
         self.workers = workers
         self.log_path = log_path
         self.port = free_port()
@@ -145,6 +152,12 @@ class Server:
             "QUOTECHECK_DATABASE_URL": self.database_url,
             "QUOTECHECK_AUTO_MIGRATE": "true",
             "QUOTECHECK_LOG_LEVEL": "info",
+            # no rate limits: every client of a benchmark or proof comes from 127.0.0.1,
+            # and they measure the service, not the limiter
+            "QUOTECHECK_RATE_LIMIT_VERIFY": "",
+            "QUOTECHECK_RATE_LIMIT_WRITES": "",
+            "QUOTECHECK_RATE_LIMIT_READS": "",
+            **self.env,
         }
         command = [
             str(gunicorn),
@@ -323,9 +336,11 @@ class Server:
 
 
 @contextmanager
-def served(database_url: str, workers: int, log_path: Path) -> Iterator[Server]:
+def served(
+    database_url: str, workers: int, log_path: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     """Start gunicorn with ``workers`` workers on ``database_url``; always stop it after."""
-    server = Server(database_url, workers, log_path)
+    server = Server(database_url, workers, log_path, env)
     _log(f"starting gunicorn with {workers} worker(s) on port {server.port} (log {log_path.name})")
     try:
         server.start()
