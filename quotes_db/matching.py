@@ -576,13 +576,9 @@ def _spellings(
         )
         if not found:
             continue
-        near = sorted(
-            (int(distance), -stored[term], term)
-            for term, distance, _ in found
-            if stored[term] >= STORE_WORD_MIN_DF or is_english_word(term)
-        )
-        if not near:
-            continue
+        # any stored word will do, however rare ("righted" in two quotes): the nearest
+        # one is the likeliest meant, and its rarity is what singles the quote out
+        near = sorted((int(distance), -stored[term], term) for term, distance, _ in found)
         best = [term for distance, _, term in near if distance == near[0][0]]
         out[word] = tuple(best[:SPELLING_ALTERNATIVES])
         # each counts as the commonest of them: which one was meant is a guess, and a
