@@ -74,9 +74,10 @@ def rate_key() -> str:
 
 
 def request_group() -> str | None:
-    """The rate group of the current request; the page counts only when it checks a text."""
+    """The rate group of the current request; the page counts only when it checks something
+    (a text, or a page's quotations: one check either way)."""
     if request.endpoint == PAGE_ENDPOINT:
-        return "verify" if "text" in request.args else None
+        return "verify" if "text" in request.args or "url" in request.args else None
     return rate_group(request.method, request.endpoint)
 
 

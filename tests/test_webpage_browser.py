@@ -171,6 +171,8 @@ def test_keyboard_only(browser, server):
     page.keyboard.press("Tab")
     expect(page.locator("#speaker")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(page.locator("#url")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Check")).to_be_focused()
     page.keyboard.press("Enter")
     _assert_altered(page)

@@ -14,9 +14,17 @@
     }
     event.preventDefault();
     var params = new URLSearchParams();
-    params.set("text", form.elements.text.value);
-    if (form.elements.speaker.value.trim()) {
-      params.set("speaker", form.elements.speaker.value.trim());
+    var address = form.elements.url.value.trim();
+    if (address && !form.elements.text.value.trim()) {
+      params.set("url", address);
+    } else {
+      params.set("text", form.elements.text.value);
+      if (form.elements.speaker.value.trim()) {
+        params.set("speaker", form.elements.speaker.value.trim());
+      }
+      if (address) {
+        params.set("url", address); // both: the page says which to give
+      }
     }
     var url = form.getAttribute("action") + "?" + params.toString();
     var button = form.querySelector("button[type=submit]");

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -121,3 +124,94 @@ def test_the_page_assets_are_served(client, path, mimetype):
     response = client.get(path)
     assert response.status_code == 200
     assert response.mimetype == mimetype
+
+
+# a page's address: fetched by a real HTTP server on the loopback interface ------------------
+
+NEWS = f"""<!doctype html><html lang="en"><head><title>Trump at the rally</title>
+<meta name="author" content="Test Reporter"></head><body><article>
+<h1>Trump at the rally</h1>
+<p>Donald Trump spoke to supporters for an hour on Saturday evening in a crowded hall,
+and returned several times to the equipment left behind in Afghanistan.</p>
+<p>\u201c{ALTERED},\u201d Trump said during his rally, to loud applause.</p>
+<p>The crowd cheered. \u201cBananas are the currency of the future and we know it,\u201d said
+Jane Example, a supporter who travelled from Ohio to hear him speak.</p>
+<p>Organisers said more rallies would follow in the coming weeks across the region.</p>
+</article></body></html>"""
+
+
+class NewsHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+        if self.path == "/news.html":
+            body, status = NEWS.encode(), 200
+        else:
+            body, status = b"not here", 404
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NewsHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fetching(database_url, app):
+    """A client of an app that may fetch from 127.0.0.1 (tests only)."""
+    from api import create_app
+
+    config = {"DATABASE_URL": database_url, **UNLIMITED, "FETCH_ALLOW_PRIVATE": True}
+    return create_app({**config, "FETCH_TOTAL_TIMEOUT": 3.0}).test_client()
+
+
+# a separate address field, or an address typed as the text
+@pytest.mark.parametrize("field", ["url", "text"])
+def test_a_page_address_checks_every_quotation_on_it(fetching, site, field):
+    response, html = page(fetching, **{field: f"{site}/news.html"})
+    assert response.status_code == 200
+    assert "Quotations on this page" in html and "Trump at the rally" in html
+    verdicts = re.findall(r'data-verdict="([a-z_]+)"', html)
+    assert verdicts == ["altered", "no_match"]
+    assert "Not in our records" in html
+    # each quotation links to its own full check
+    assert 'href="/?text=If+we' in html or 'href="/?text=If%20we' in html
+
+
+# (address, status, words): refused before any request, or the site failed us
+FETCH_PROBLEMS = [
+    ("ftp://example.org/page", 422, "http:// or https://"),
+    ("/news.html", 422, "http:// or https://"),
+    ("http://127.0.0.1:9/nothing", 502, "could not be read"),
+]
+
+
+@pytest.mark.parametrize(("address", "status", "words"), FETCH_PROBLEMS)
+def test_page_address_problems(fetching, address, status, words):
+    response, html = page(fetching, url=address)
+    assert response.status_code == status
+    assert 'role="alert"' in html and words in html
+
+
+def test_the_default_app_never_fetches_loopback(client, site):
+    # the articles' SSRF rules hold on the page: no request to a private address
+    response, html = page(client, url=f"{site}/news.html")
+    assert response.status_code == 422
+    assert "could not be read" in html
+
+
+def test_both_words_and_an_address_is_a_problem(fetching, site):
+    response, html = page(fetching, text=ALTERED, url=f"{site}/news.html")
+    assert response.status_code == 422
+    assert "either" in html
