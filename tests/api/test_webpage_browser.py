@@ -22,11 +22,12 @@ import pytest
 import requests
 from conftest import SEED_QUOTE
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_api_page import site  # noqa: F401 -- the fixture: a news page on 127.0.0.1
 
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".cache" / "artifacts"
 CHROMIUM = os.environ.get("QUOTECHECK_TEST_CHROMIUM") or shutil.which("chromium")
 ALTERED = SEED_QUOTE.replace("billions", "millions")
@@ -58,7 +59,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_seeds(store)
     store.close()
     port = _free_port()
-    env = {**os.environ, "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}", "QUOTECHECK_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}",
+        "QUOTECHECK_WORKERS": "1",
+        "QUOTECHECK_FETCH_ALLOW_PRIVATE": "true",  # the news page below is on 127.0.0.1
+    }
     log = folder / "gunicorn.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with log.open("wb") as log_file:
@@ -175,5 +181,23 @@ def test_keyboard_only(browser, server):
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Check")).to_be_focused()
     page.keyboard.press("Enter")
+    _assert_altered(page)
+    context.close()
+
+
+def test_a_page_address_lists_its_quotations(browser, server, site):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/")
+    page.get_by_label("Or the address of a web page").fill(f"{site}/news.html")
+    page.get_by_role("button", name="Check").click()
+    verdicts = page.locator(".page-quotation [data-verdict]")
+    expect(verdicts).to_have_count(2)
+    expect(verdicts.nth(0)).to_have_attribute("data-verdict", "altered")
+    expect(verdicts.nth(1)).to_contain_text("Not in our records")
+    assert dict(parse_qsl(urlsplit(page.url).query)) == {"url": f"{site}/news.html"}
+    _screenshot(page, "webpage-address")
+    # each quotation's own check is one click away
+    page.get_by_role("link", name="The full check of this quotation").first.click()
     _assert_altered(page)
     context.close()
