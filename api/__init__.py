@@ -34,7 +34,7 @@ from .limits import (
 from .metrics import register_metrics
 from .request_ids import register_request_ids
 from .schemas import ProblemSchema
-from .views import articles, health, quotes, speakers, verify
+from .views import articles, health, page, quotes, speakers, verify
 
 __all__ = ["SETTINGS", "create_app"]
 
@@ -150,6 +150,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(SECURITY_SCHEME, BEARER_SCHEME)
     for module in (verify, quotes, speakers, articles, health, metrics):
         api.register_blueprint(module.blp)
+    app.register_blueprint(page.blp)  # the web page: HTML, not part of the OpenAPI document
     # After Api.init_app, which registers flask-smorest's own HTTPException handler.
     register_error_handlers(app)
     return app

@@ -41,7 +41,15 @@ from .auth import current_key, rate_group
 from .errors import problem_response
 from .request_ids import HEADER as REQUEST_ID_HEADER
 
-__all__ = ["RATE_GROUPS", "configure_cors", "configure_proxies", "configure_rate_limits"]
+__all__ = [
+    "PAGE_ENDPOINT",
+    "RATE_GROUPS",
+    "configure_cors",
+    "configure_proxies",
+    "configure_rate_limits",
+    "request_group",
+    "retry_after",
+]
 
 # The setting that holds each group's limit, e.g. "60/minute;1000/hour" ("" for none).
 RATE_GROUPS = {
@@ -51,6 +59,7 @@ RATE_GROUPS = {
 }
 VERIFY_PATHS = r"^/v1/verify(/batch)?$"
 BATCH_ENDPOINT = "verify.VerifyBatch"
+PAGE_ENDPOINT = "page.index"  # the web page at /; a check there is a verify (api/views/page.py)
 
 
 def rate_key() -> str:
@@ -64,11 +73,19 @@ def rate_key() -> str:
     return f"addr:{request.remote_addr or 'unknown'}"
 
 
+def request_group() -> str | None:
+    """The rate group of the current request; the page counts only when it checks something
+    (a text, or a page's quotations: one check either way)."""
+    if request.endpoint == PAGE_ENDPOINT:
+        return "verify" if "text" in request.args or "url" in request.args else None
+    return rate_group(request.method, request.endpoint)
+
+
 def _group_limit(group: str) -> Callable[[], str]:
     setting = RATE_GROUPS[group]
 
     def provider() -> str:
-        if rate_group(request.method, request.endpoint) != group:
+        if request_group() != group:
             return ""
         return str(current_app.config[setting] or "")
 
@@ -100,19 +117,24 @@ def limited_groups(config: Mapping[str, Any]) -> set[str]:
     return {group for group, setting in RATE_GROUPS.items() if config[setting]}
 
 
-def _too_many_requests(error: RateLimitExceeded) -> Response:
+def retry_after() -> int:
+    """Seconds until the limit the current request broke lets it through again."""
     limiter: Limiter = current_app.extensions["quotecheck.limiter"]
     current = limiter.current_limit
-    retry_after = 1
     if current is not None:
         try:
-            retry_after = max(1, math.ceil(current.reset_at - time.time()))
+            return max(1, math.ceil(current.reset_at - time.time()))
         except Exception:  # the counter store went away: a guess is better than no answer
             current_app.logger.warning("rate limit storage unreachable", exc_info=True)
+    return 1
+
+
+def _too_many_requests(error: RateLimitExceeded) -> Response:
+    seconds = retry_after()
     return problem_response(
         429,
-        f"Too many requests: the limit is {error.description}; retry in {retry_after} s.",
-        headers=[("Retry-After", str(retry_after))],
+        f"Too many requests: the limit is {error.description}; retry in {seconds} s.",
+        headers=[("Retry-After", str(seconds))],
     )
 
 

@@ -23,21 +23,26 @@ blp = Blueprint(
 )
 
 
+def verify_one(args: dict[str, Any], *, endpoint: str) -> Verification:
+    """Verify one loaded VerifyRequestSchema: the path of POST /v1/verify and of the page."""
+    result = verify(
+        current_store(),
+        args["text"],
+        speaker=args.get("speaker"),
+        limit=args["limit"],
+        include_pending=args["include_pending"],
+    )
+    count_verdicts([result], endpoint=endpoint)
+    return result
+
+
 @blp.route("/verify")
 class Verify(MethodView):
     @blp.arguments(VerifyRequestSchema)
     @blp.response(200, VerificationSchema)
     def post(self, args: dict[str, Any]) -> Verification:
         """Verify one text, optionally credited to a speaker."""
-        result = verify(
-            current_store(),
-            args["text"],
-            speaker=args.get("speaker"),
-            limit=args["limit"],
-            include_pending=args["include_pending"],
-        )
-        count_verdicts([result], endpoint="verify")
-        return result
+        return verify_one(args, endpoint="verify")
 
 
 @blp.route("/verify/batch")

@@ -17,10 +17,11 @@ def spec(client):
 
 
 def _api_routes(app):
-    """{(openapi path, method)} for every route of the app but the docs and static files."""
+    """{(openapi path, method)} for every route of the app but the docs, the web page (HTML
+    for people, not an API operation) and static files."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.startswith("api-docs."):
+        if rule.endpoint == "static" or rule.endpoint.startswith(("api-docs.", "page.")):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         routes |= {(path, m.lower()) for m in rule.methods or () if m.lower() in HTTP_METHODS}
