@@ -11,6 +11,7 @@ from api import SETTINGS, create_app
 DEFAULTS = {
     "MAX_BODY_BYTES": 1_048_576,
     "MAX_TEXT_CHARS": 20_000,
+    "MAX_SCAN_CHARS": 200_000,
     "MAX_BATCH_ITEMS": 100,
     "MAX_PAGE_SIZE": 100,
     "AUTO_MIGRATE": True,
