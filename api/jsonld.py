@@ -265,4 +265,5 @@ CLAIM_REVIEW_SCHEMA = {
 
 def ld_doc(schema: dict[str, Any]) -> dict[str, Any]:
     """The ``@blp.doc`` addition that documents JSON-LD as the 200 response's other type."""
-    return {"responses": {"200": {"content": {JSONLD: {"schema": schema}}}}}
+    # keyed 200, not "200", like flask-smorest's own entry, so that the two merge
+    return {"responses": {200: {"content": {JSONLD: {"schema": schema}}}}}
