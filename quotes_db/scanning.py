@@ -109,9 +109,11 @@ def scan_text(
     marks, each verified (with up to ``limit`` matches), sorted by where they start."""
     findings: list[ScanFinding] = []
     for found in extract_quotes(text):
+        # the passage as the page has it, so that verify of ``quote`` gives the same answer
+        passage = text[found.start : found.end]
         result = verify(
             store,
-            found.text,
+            passage,
             speaker=found.speaker,
             limit=limit,
             include_pending=include_pending,
@@ -121,7 +123,7 @@ def scan_text(
             ScanFinding(
                 found.start,
                 found.end,
-                text[found.start : found.end],
+                passage,
                 found.speaker,
                 "quotation",
                 result,
