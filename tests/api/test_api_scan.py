@@ -152,3 +152,21 @@ def test_scan_is_open_to_other_origins(client):
         headers={"Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST"},
     )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("first", ["/v1/verify", "/v1/scan"])
+def test_scan_shares_the_verify_rate_limit(database_url, app, first):
+    from api import create_app
+
+    limited = create_app(
+        {"DATABASE_URL": database_url, "RATE_LIMIT_VERIFY": "1/minute", "READS_NEED_KEY": False}
+    )
+    try:
+        client = limited.test_client()
+        assert client.post(first, json={"text": PAGE}).status_code == 200
+        response = client.post("/v1/scan", json={"text": PAGE})
+        assert response.status_code == 429
+        assert response.mimetype == "application/problem+json"
+        assert "Retry-After" in response.headers
+    finally:
+        limited.extensions["quotecheck"].close()
