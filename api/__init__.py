@@ -34,7 +34,7 @@ from .limits import (
 from .metrics import register_metrics
 from .request_ids import register_request_ids
 from .schemas import ProblemSchema
-from .views import articles, health, page, quotes, speakers, verify
+from .views import articles, health, page, quotes, scan, speakers, verify
 
 __all__ = ["SETTINGS", "create_app"]
 
@@ -46,6 +46,7 @@ SETTINGS: dict[str, Any] = {
     "READ_DATABASE_URL": None,
     "MAX_BODY_BYTES": 1_048_576,  # larger request bodies are refused with 413
     "MAX_TEXT_CHARS": 20_000,  # longest text POST /v1/verify accepts
+    "MAX_SCAN_CHARS": 200_000,  # longest page text POST /v1/scan accepts (or finds in HTML)
     "MAX_BATCH_ITEMS": 100,  # most items in one POST /v1/verify/batch
     "MAX_PAGE_SIZE": 100,  # largest ``limit`` of a listing
     "AUTO_MIGRATE": True,  # bring the database schema up to date at startup
@@ -67,6 +68,9 @@ SETTINGS: dict[str, Any] = {
     "RATE_LIMIT_KEY_PREFIX": "quotecheck",  # prefix of the counters' keys in Redis
     "TRUSTED_PROXIES": 0,  # how many proxies' X-Forwarded-For to trust; 0: none
     "CORS_ORIGINS": "*",  # origins allowed to call the verify endpoints; "" for none
+    # who publishes the schema.org ClaimReview of a verification (api/jsonld.py)
+    "ORGANIZATION_NAME": "quotecheck",
+    "ORGANIZATION_URL": None,  # None: the service's own root URL
 }
 
 _OPENAPI: dict[str, Any] = {
@@ -148,7 +152,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     api = QuotecheckApi(app, spec_kwargs={"extra_plugins": [access]})
     api.spec.components.security_scheme(SECURITY_SCHEME, BEARER_SCHEME)
-    for module in (verify, quotes, speakers, articles, health, metrics):
+    for module in (verify, scan, quotes, speakers, articles, health, metrics):
         api.register_blueprint(module.blp)
     app.register_blueprint(page.blp)  # the web page: HTML, not part of the OpenAPI document
     # After Api.init_app, which registers flask-smorest's own HTTPException handler.
@@ -168,6 +172,7 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     for name in (
         "MAX_BODY_BYTES",
         "MAX_TEXT_CHARS",
+        "MAX_SCAN_CHARS",
         "MAX_BATCH_ITEMS",
         "MAX_PAGE_SIZE",
         "ARTICLE_MAX_CHARS",
@@ -187,6 +192,13 @@ def _check_settings(config: Mapping[str, Any]) -> None:
         and config["REDIS_URL"].startswith(("redis://", "rediss://", "redis+unix://"))
     ):
         raise ValueError(f"REDIS_URL must be a redis:// URL, not {config['REDIS_URL']!r}")
+    if not isinstance(config["ORGANIZATION_NAME"], str) or not config["ORGANIZATION_NAME"].strip():
+        raise ValueError("ORGANIZATION_NAME must be a non-empty string")
+    org_url = config["ORGANIZATION_URL"]
+    if org_url is not None and not (
+        isinstance(org_url, str) and org_url.startswith(("https://", "http://"))
+    ):
+        raise ValueError(f"ORGANIZATION_URL must be an http(s):// URL, not {org_url!r}")
     if not isinstance(config["RATE_LIMIT_KEY_PREFIX"], str):
         raise ValueError("RATE_LIMIT_KEY_PREFIX must be a string")
     origins = config["CORS_ORIGINS"]

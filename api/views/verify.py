@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from quotes_db.matching import verify
 from quotes_db.models import Verification
 
+from ..jsonld import CLAIM_REVIEW_SCHEMA, claim_review, jsonld_response, ld_doc, wants_jsonld
 from ..metrics import count_verdicts
 from ..schemas import (
     VerificationBatchSchema,
@@ -40,9 +42,16 @@ def verify_one(args: dict[str, Any], *, endpoint: str) -> Verification:
 class Verify(MethodView):
     @blp.arguments(VerifyRequestSchema)
     @blp.response(200, VerificationSchema)
-    def post(self, args: dict[str, Any]) -> Verification:
-        """Verify one text, optionally credited to a speaker."""
-        return verify_one(args, endpoint="verify")
+    @blp.doc(**ld_doc(CLAIM_REVIEW_SCHEMA))
+    def post(self, args: dict[str, Any]) -> Verification | Response:
+        """Verify one text, optionally credited to a speaker.
+
+        With ``Accept: application/ld+json`` the answer is a schema.org ClaimReview.
+        """
+        result = verify_one(args, endpoint="verify")
+        if wants_jsonld():
+            return jsonld_response(claim_review(args["text"], args.get("speaker"), result))
+        return result
 
 
 @blp.route("/verify/batch")
