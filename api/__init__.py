@@ -34,7 +34,7 @@ from .limits import (
 from .metrics import register_metrics
 from .request_ids import register_request_ids
 from .schemas import ProblemSchema
-from .views import articles, health, quotes, speakers, verify
+from .views import articles, health, quotes, scan, speakers, verify
 
 __all__ = ["SETTINGS", "create_app"]
 
@@ -46,6 +46,7 @@ SETTINGS: dict[str, Any] = {
     "READ_DATABASE_URL": None,
     "MAX_BODY_BYTES": 1_048_576,  # larger request bodies are refused with 413
     "MAX_TEXT_CHARS": 20_000,  # longest text POST /v1/verify accepts
+    "MAX_SCAN_CHARS": 200_000,  # longest page text POST /v1/scan accepts (or finds in HTML)
     "MAX_BATCH_ITEMS": 100,  # most items in one POST /v1/verify/batch
     "MAX_PAGE_SIZE": 100,  # largest ``limit`` of a listing
     "AUTO_MIGRATE": True,  # bring the database schema up to date at startup
@@ -148,7 +149,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     api = QuotecheckApi(app, spec_kwargs={"extra_plugins": [access]})
     api.spec.components.security_scheme(SECURITY_SCHEME, BEARER_SCHEME)
-    for module in (verify, quotes, speakers, articles, health, metrics):
+    for module in (verify, scan, quotes, speakers, articles, health, metrics):
         api.register_blueprint(module.blp)
     # After Api.init_app, which registers flask-smorest's own HTTPException handler.
     register_error_handlers(app)
@@ -167,6 +168,7 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     for name in (
         "MAX_BODY_BYTES",
         "MAX_TEXT_CHARS",
+        "MAX_SCAN_CHARS",
         "MAX_BATCH_ITEMS",
         "MAX_PAGE_SIZE",
         "ARTICLE_MAX_CHARS",

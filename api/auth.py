@@ -44,7 +44,7 @@ BEARER_SCHEME = {
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that read: they compute an answer from the body and store nothing.
-READ_POSTS = frozenset({"verify.Verify", "verify.VerifyBatch"})
+READ_POSTS = frozenset({"verify.Verify", "verify.VerifyBatch", "scan.Scan"})
 # Blueprints that never need a key: probes, metrics and the API's own documentation.
 OPEN_BLUEPRINTS = frozenset({"health", "metrics", "api-docs"})
 # What each scope may do; "read" is what any valid key may do.

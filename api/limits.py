@@ -49,7 +49,7 @@ RATE_GROUPS = {
     "writes": "RATE_LIMIT_WRITES",
     "reads": "RATE_LIMIT_READS",
 }
-VERIFY_PATHS = r"^/v1/verify(/batch)?$"
+VERIFY_PATHS = r"^/v1/(verify(/batch)?|scan)$"
 BATCH_ENDPOINT = "verify.VerifyBatch"
 
 

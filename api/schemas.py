@@ -79,6 +79,11 @@ def article_length(value: str) -> None:
     _text_within(value, "ARTICLE_MAX_CHARS")
 
 
+def scan_length(value: str) -> None:
+    """At most MAX_SCAN_CHARS characters, and not only whitespace."""
+    _text_within(value, "MAX_SCAN_CHARS")
+
+
 def batch_size(value: list[Any]) -> None:
     """Between 1 and MAX_BATCH_ITEMS items."""
     limit = _setting("MAX_BATCH_ITEMS")
@@ -364,6 +369,80 @@ class VerificationSchema(Schema):
 
 class VerificationBatchSchema(Schema):
     results = fields.List(fields.Nested(VerificationSchema))
+
+
+# page scan -------------------------------------------------------------------------------
+
+
+class ScanRequestSchema(Schema):
+    """A page to scan: its plain text, or its HTML (reduced to text with trafilatura)."""
+
+    text = Text(
+        validate=scan_length,
+        metadata={"description": "The page's plain text; at most MAX_SCAN_CHARS characters."},
+    )
+    html = Text(
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "The page's HTML, instead of text; its main text (at most"
+            " MAX_SCAN_CHARS characters) is scanned. The body is limited by MAX_BODY_BYTES."
+        },
+    )
+    url = Text(
+        allow_none=True,
+        validate=validate.Length(max=MAX_FIELD_CHARS),
+        metadata={"description": "Where the HTML comes from (a hint only, nothing is fetched)."},
+    )
+    limit = _strict_int(
+        load_default=1,
+        validate=match_count,
+        metadata={"description": "Most matches per finding; at most MAX_MATCHES (20)."},
+    )
+    include_pending = _include_pending()
+
+    @validates_schema
+    def _text_or_html(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "text" not in data and "html" not in data:
+            raise ValidationError("Give the page's text, or its html.", "text")
+        if "text" in data and "html" in data:
+            raise ValidationError("Give the page's text or its html, not both.", "html")
+        if "url" in data and "html" not in data:
+            raise ValidationError("A url goes with html only.", "url")
+
+
+class ScanFindingSchema(Schema):
+    start = fields.Integer(metadata={"description": "Where the passage starts in ``text``."})
+    end = fields.Integer(metadata={"description": "Where it ends (exclusive)."})
+    quote = fields.String(metadata={"description": "The passage as in the page: text[start:end]."})
+    speaker = fields.String(
+        allow_none=True,
+        metadata={"description": "Who the page credits the quotation to; null if no one."},
+    )
+    kind = fields.String(
+        validate=validate.OneOf(("quotation", "unmarked")),
+        metadata={
+            "description": "quotation: in quotation marks; unmarked: a stored quote's words"
+            " repeated without them."
+        },
+    )
+    verification = fields.Nested(
+        VerificationSchema,
+        metadata={"description": "What POST /v1/verify says of the passage (and speaker)."},
+    )
+
+
+class ScanStatsSchema(Schema):
+    characters = fields.Integer()
+    words = fields.Integer()
+    quotations = fields.Integer()
+    unmarked = fields.Integer()
+    verdicts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ScanSchema(Schema):
+    text = fields.String(metadata={"description": "The page text that the spans refer to."})
+    findings = fields.List(fields.Nested(ScanFindingSchema), metadata={"description": "By start."})
+    stats = fields.Nested(ScanStatsSchema)
 
 
 # articles --------------------------------------------------------------------------------
