@@ -32,12 +32,16 @@ async function openCheck(text, speaker) {
 /** Send the tab's page to /v1/scan and mark what was found; return the counts. */
 async function scanTab(tabId) {
   const target = { tabId };
-  const [{ result: page }] = await chrome.scripting.executeScript({
-    target,
-    func: () => ({ html: document.documentElement.outerHTML, url: location.href }),
-  });
   await chrome.scripting.insertCSS({ target, files: ["mark.css"] });
   await chrome.scripting.executeScript({ target, files: ["mark.js"] });
+  // the page as it was: an earlier scan's labels would otherwise become part of its quotes
+  const [{ result: page }] = await chrome.scripting.executeScript({
+    target,
+    func: () => {
+      globalThis.quotecheckClear();
+      return { html: document.documentElement.outerHTML, url: location.href };
+    },
+  });
   let response;
   try {
     response = await quotecheck.scan(page.html, page.url);

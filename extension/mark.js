@@ -136,6 +136,8 @@
     return { found: findings.length, marked };
   };
 
+  globalThis.quotecheckClear = clear;
+
   /** Say at the top of the page why a scan failed. */
   globalThis.quotecheckNotice = (message) => {
     clear();
