@@ -29,6 +29,8 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from conftest import make_key
+from playwright.sync_api import expect, sync_playwright
 
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
@@ -110,17 +112,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gunicorn on 127.0.0.1 serving a SQLite store with the seed quotes."""
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """gunicorn on 127.0.0.1 serving a SQLite store with the seed quotes, reads behind a
+    key (so that the test sees the extension send it); yield its URL and a key."""
     tmp = tmp_path_factory.mktemp("extension-api")
     store = SQLiteQuoteStore(tmp / "quotes.db")
     store.migrate()
     load_seeds(store)
+    key = make_key(store, "write")  # the lowest scope; reads take any key
     store.close()
     port = _free_port()
     env = {
         **os.environ,
         "QUOTECHECK_DATABASE_URL": f"sqlite:///{tmp / 'quotes.db'}",
+        "QUOTECHECK_READS_NEED_KEY": "true",
     }
     process = subprocess.Popen(
         [
@@ -146,7 +151,7 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             pytest.fail("gunicorn did not become ready")
-        yield url
+        yield url, key
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
@@ -155,6 +160,11 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@pytest.fixture(scope="module")
+def api_url(api: tuple[str, str]) -> str:
+    return api[0]
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +182,11 @@ def page_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory, api_url: str, page_url: str):
+def browser(tmp_path_factory: pytest.TempPathFactory, api: tuple[str, str], page_url: str):
     """Chromium with the unpacked extension; yields (context, service worker)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
+    api_url, key = api
     tmp = tmp_path_factory.mktemp("extension-browser")
     extension = tmp / "extension"
     shutil.copytree(EXTENSION, extension)
@@ -184,7 +194,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory, api_url: str, page_url: st
     # stands in for the activeTab grant a user's click gives (see the module docstring)
     manifest["host_permissions"] = [f"{api_url}/*", f"{page_url.rsplit('/', 1)[0]}/*"]
     (extension / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp / "profile"),
             executable_path=CHROMIUM,
@@ -204,7 +214,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory, api_url: str, page_url: st
         try:
             workers = context.service_workers
             worker = workers[0] if workers else context.wait_for_event("serviceworker")
-            worker.evaluate("server => chrome.storage.local.set({server})", api_url)
+            worker.evaluate(
+                "([server, apiKey]) => chrome.storage.local.set({server, apiKey})", [api_url, key]
+            )
             yield context, worker
         finally:
             context.close()
@@ -274,4 +286,33 @@ def test_scan_this_page_marks_the_quotation_with_its_verdict(browser, page_url: 
     assert page.locator("mark.quotecheck-mark mark.quotecheck-mark").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "extension-scan.png"), full_page=True)
+    page.close()
+
+
+def test_the_options_keep_the_server_and_send_the_key(browser, api: tuple[str, str]) -> None:
+    context, worker = browser
+    api_url, key = api
+    base = f"chrome-extension://{_extension_id(worker)}"
+    page = context.new_page()
+    page.goto(f"{base}/options.html")
+    assert page.locator("#server").input_value() == api_url  # what the fixture stored
+    assert page.locator("#api-key").input_value() == key
+    page.fill("#server", "ftp://127.0.0.1/")
+    page.click("button[type=submit]")
+    expect(page.locator("#status")).to_contain_text("http:// or https://")
+    page.fill("#server", f"{api_url}/")
+    page.fill("#api-key", "not-a-real-key")
+    page.click("button[type=submit]")
+    expect(page.locator("#status")).to_have_text(f"Saved. Checks go to {api_url}.")
+    stored = worker.evaluate("() => chrome.storage.local.get(null)")
+    assert stored == {"server": api_url, "apiKey": "not-a-real-key"}
+    # the key goes out as a Bearer token: the server refuses one it does not know
+    page.goto(f"{base}/popup.html?text={quote(ALTERED)}")
+    expect(page.locator("#status.error")).to_contain_text("The server answered 401")
+    page.goto(f"{base}/options.html")
+    page.fill("#api-key", key)
+    page.click("button[type=submit]")
+    expect(page.locator("#status")).to_have_text(f"Saved. Checks go to {api_url}.")
+    page.goto(f"{base}/popup.html?text={quote(ALTERED)}")
+    expect(page.locator("#verdict")).to_have_attribute("data-verdict", "altered")
     page.close()
