@@ -316,3 +316,13 @@ def test_the_options_keep_the_server_and_send_the_key(browser, api: tuple[str, s
     page.goto(f"{base}/popup.html?text={quote(ALTERED)}")
     expect(page.locator("#verdict")).to_have_attribute("data-verdict", "altered")
     page.close()
+
+
+def test_the_readme_explains_every_permission() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The browser extension\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (?:host |optional hosts )?`([^|]+)` \|", section, re.M)
+    hosts = [h for row in rows for h in row.split("`, `")]
+    expected = MANIFEST["permissions"] + MANIFEST["host_permissions"]
+    assert sorted(hosts) == sorted(expected + MANIFEST["optional_host_permissions"])
+    assert "Load unpacked" in section and "Load Temporary Add-on" in section
