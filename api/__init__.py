@@ -68,6 +68,9 @@ SETTINGS: dict[str, Any] = {
     "RATE_LIMIT_KEY_PREFIX": "quotecheck",  # prefix of the counters' keys in Redis
     "TRUSTED_PROXIES": 0,  # how many proxies' X-Forwarded-For to trust; 0: none
     "CORS_ORIGINS": "*",  # origins allowed to call the verify endpoints; "" for none
+    # who publishes the schema.org ClaimReview of a verification (api/jsonld.py)
+    "ORGANIZATION_NAME": "quotecheck",
+    "ORGANIZATION_URL": None,  # None: the service's own root URL
 }
 
 _OPENAPI: dict[str, Any] = {
@@ -188,6 +191,13 @@ def _check_settings(config: Mapping[str, Any]) -> None:
         and config["REDIS_URL"].startswith(("redis://", "rediss://", "redis+unix://"))
     ):
         raise ValueError(f"REDIS_URL must be a redis:// URL, not {config['REDIS_URL']!r}")
+    if not isinstance(config["ORGANIZATION_NAME"], str) or not config["ORGANIZATION_NAME"].strip():
+        raise ValueError("ORGANIZATION_NAME must be a non-empty string")
+    org_url = config["ORGANIZATION_URL"]
+    if org_url is not None and not (
+        isinstance(org_url, str) and org_url.startswith(("https://", "http://"))
+    ):
+        raise ValueError(f"ORGANIZATION_URL must be an http(s):// URL, not {org_url!r}")
     if not isinstance(config["RATE_LIMIT_KEY_PREFIX"], str):
         raise ValueError("RATE_LIMIT_KEY_PREFIX must be a string")
     origins = config["CORS_ORIGINS"]

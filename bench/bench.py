@@ -5,7 +5,8 @@ synthetic ones, see ``bench.corpus``) it builds or reuses a cached SQLite store,
 prints one block of plain-text tables: the import, in-process ``verify`` latency and
 recall per query kind, the same queries over HTTP against a real gunicorn (latency, memory
 of master and workers, worker restart time), a brute-force rapidfuzz comparison (10k and
-100k only) and article-length inputs. Everything is deterministic except the timings. The
+100k only), article-length inputs and page scans (``scan_text`` on ~3,000- and
+~5,000-word articles). Everything is deterministic except the timings. The
 output also goes to ``.cache/bench/last-run.txt``; progress goes to stderr.
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from quotes_db import matching
+from quotes_db import matching, scanning
 from quotes_db.normalization import words
 from quotes_db.store import QuoteStore, open_store
 
@@ -47,6 +48,7 @@ LIMIT = 10  # matches asked for per query, in process and over HTTP
 UNSEEN_SYNTHETIC = 1_000  # synthetic quotes made from held-out quotes, in no store
 BRUTE_MAX_SIZE = 100_000  # brute force is minutes per query beyond this
 LONG_SIZES = (2_000, 20_000)
+SCAN_SIZES = (20_000, 32_000)  # POST /v1/scan's page text; 32,000 characters: ~5,000 words
 WARMUP = 5
 SHINGLE = 5  # words in a run that long-input filler may not share with a stored quote
 
@@ -165,6 +167,46 @@ def run_long(store: QuoteStore, inputs: Sequence[LongInput]) -> list[tuple[LongI
             )
         )
     return out
+
+
+def run_scan(store: QuoteStore, inputs: Sequence[LongInput]) -> list[tuple[LongInput, dict]]:
+    """Scan each page as POST /v1/scan does; note whether the quoted stored quote is found."""
+    out = []
+    for item in inputs:
+        start = time.perf_counter()
+        result = scanning.scan_text(store, item.text)
+        seconds = time.perf_counter() - start
+        found = any(
+            f.verification.matches and f.verification.matches[0].quote.ref == item.ref
+            for f in result.findings
+        )
+        out.append((item, {"seconds": seconds, "found": found, "findings": len(result.findings)}))
+    return out
+
+
+def scan_table(results: Sequence[tuple[LongInput, dict]]) -> str:
+    by_size: dict[int, list[tuple[LongInput, dict]]] = defaultdict(list)
+    for item, r in results:
+        by_size[item.size].append((item, r))
+    rows = []
+    for size in sorted(by_size):
+        group = [r for _, r in by_size[size]]
+        counts = [len(item.text.split()) for item, _ in by_size[size]]
+        lat = [r["seconds"] for r in group]
+        rows.append(
+            [
+                f"{size:,}",
+                f"{min(counts):,}-{max(counts):,}",
+                len(group),
+                millis(percentile(lat, 50)),
+                millis(max(lat)),
+                ratio(sum(r["found"] for r in group), len(group)),
+                f"{sum(r['findings'] for r in group) / len(group):.1f}",
+            ]
+        )
+    headers = ["chars", "words", "n", "p50 ms", "max ms", "found", "findings/page"]
+    title = "page scan (scan_text, as POST /v1/scan): an article with one stored quote quoted"
+    return format_table(headers, rows, title=title)
 
 
 def run_brute(texts: list[str], refs: list[str], queries: Sequence[Query]) -> list[dict]:
@@ -467,6 +509,7 @@ def measure(
     queries: Sequence[Query],
     args: argparse.Namespace,
     long_inputs: Sequence[LongInput],
+    scan_inputs: Sequence[LongInput] = (),
 ) -> tuple[str, dict]:
     """Run every measurement on one store; return its printed block and a summary row."""
     store = open_store(built.url)
@@ -497,6 +540,9 @@ def measure(
     if long_inputs:
         _log(f"[{built.label}] long inputs: {len(long_inputs)}")
         parts.append(long_table(run_long(store, long_inputs)))
+    if scan_inputs:
+        _log(f"[{built.label}] page scans: {len(scan_inputs)}")
+        parts.append(scan_table(run_scan(store, scan_inputs)))
     store.close()
     if not args.skip_brute and built.count <= BRUTE_MAX_SIZE and args.brute_queries > 0:
         subset = _first(queries, args.brute_queries)
@@ -588,7 +634,10 @@ columns
     limit=10); brute p50 / ours: how many times slower than verify() on the same queries.
   article-length: verify() of a text of about that many characters quoting one stored
     quote amid held-out quotes that share no 5-word run with any stored quote; R@1: the
-    quote is the top match; found@10: among the matches; verified: headline verdict."""
+    quote is the top match; found@10: among the matches; verified: headline verdict.
+  page scan: scan_text() of such an article (the quote credited to its speaker, in quotation
+    marks), every quotation verified and the whole text searched for unmarked quotes; found:
+    a finding's top match is the quote; findings/page: quotations and unmarked quotes."""
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -625,6 +674,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--http-queries", type=int, default=200, help="of them over HTTP (200)")
     parser.add_argument("--brute-queries", type=int, default=100, help="brute-forced (100)")
     parser.add_argument("--long", type=int, default=20, help="long inputs of each length (20)")
+    parser.add_argument("--scans", type=int, default=10, help="pages scanned of each length (10)")
     parser.add_argument("--workers", type=_int_list, default=[1, 4], help="gunicorn workers (1,4)")
     parser.add_argument("--clients", type=int, default=0, help="HTTP client threads (= workers)")
     parser.add_argument(
@@ -671,7 +721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     _log("loading the development quotes")
     corpus = load_corpus()
-    materials: dict[int, tuple[list[Query], list[LongInput]]] = {}
+    materials: dict[int, tuple[list[Query], list[LongInput], list[LongInput]]] = {}
     out = [_header()]
     print(out[0], flush=True)
     summaries = []
@@ -684,14 +734,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             material = make_material(corpus, base)
             queries = build_queries(material, args.queries)
             long_inputs = build_long_inputs(material, LONG_SIZES, args.long)
-            materials[base] = (queries, long_inputs)
-        queries, long_inputs = materials[base]
+            scan_inputs = build_long_inputs(material, SCAN_SIZES, args.scans, seed=3)
+            materials[base] = (queries, long_inputs, scan_inputs)
+        queries, long_inputs, scan_inputs = materials[base]
         with open(CACHE / f"queries-{size_label(n)}.jsonl", "w", encoding="utf-8") as handle:
             for q in queries:
                 handle.write(json.dumps(q.record(), ensure_ascii=False) + "\n")
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             built = ensure_store(corpus, n, rebuild=args.rebuild, reuse=args.reuse, backend=backend)
-            block, summary = measure(built, queries, args, long_inputs)
+            block, summary = measure(built, queries, args, long_inputs, scan_inputs)
             summaries.append(summary)
             print("\n" + block, flush=True)
             out.append(block)

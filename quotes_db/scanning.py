@@ -15,6 +15,7 @@ Every finding carries its character span in the scanned text and the same
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import trafilatura
@@ -25,7 +26,6 @@ from .matching import (
     DEFAULT_OPTIONS,
     Alignment,
     MatchOptions,
-    _retrieve,
     _score,
     align,
     classify,
@@ -153,19 +153,17 @@ def find_unmarked(
         return []
     words = normalized.words
     vocabulary = store.document_frequencies(words)
-    found = _retrieve(store, normalized, vocabulary, options)
     matches: list[UnmarkedMatch] = []
-    for candidate, first, last in found:
+    for candidate, first, last in _candidates(store, words, vocabulary, options):
         if candidate.review != "approved":
             continue
-        part = list(words[first:last])
-        shared = LCSseq.similarity(list(candidate.words), part)
+        shared = LCSseq.similarity(list(candidate.words), list(words[first:last]))
         if shared < min(options.min_words, len(candidate.words)):
             continue
         if shared < LEAST_SHARED * len(candidate.words):
-            continue
+            continue  # too few of its words, in order, to be its altered form
         a, start, end = _align_within(normalized, first, last, candidate, vocabulary, options)
-        if a.kind == "no_match" or a.q_last < a.q_first:
+        if a.kind == "no_match" or end <= start:
             continue
         matches.append(UnmarkedMatch(candidate.quote_id, start, end, a.kind, a.score))
     matches.sort(key=lambda m: m.score, reverse=True)
@@ -174,6 +172,35 @@ def find_unmarked(
         if not any(m.start < k.end and k.start < m.end for k in kept):
             kept.append(m)
     return kept
+
+
+def _candidates(
+    store: QuoteStore,
+    words: tuple[str, ...],
+    vocabulary: dict[str, int],
+    options: MatchOptions,
+) -> Iterator[tuple[Candidate, int, int]]:
+    """Candidates for every chunk of the text, each with the word range around its chunk.
+
+    Unlike verify's search, a quote found by several chunks is kept with each of them: in a
+    small store every chunk finds every quote, and only the right chunk lines it up."""
+    size = options.chunk_words
+    n = len(words)
+    if n <= size + size // 2:
+        for c in store.candidates(list(words), limit=options.retrieve, frequencies=vocabulary):
+            yield c, 0, n
+        return
+    stride = size - size // 4
+    for start in range(0, n - size // 4, stride):
+        chunk = list(words[start : start + size])
+        for c in store.candidates(
+            chunk,
+            limit=options.chunk_retrieve,
+            frequencies=vocabulary,
+            budget=options.chunk_postings,
+        ):
+            reach = len(c.words)
+            yield c, max(0, start - reach), min(n, start + size + reach)
 
 
 def _align_within(
@@ -193,7 +220,12 @@ def _align_within(
     a = align(part, candidate, vocabulary)
     a.kind = classify(a, options)
     a.score = _score(a)
-    if a.q_last < a.q_first:
+    same = [op for op in a.ops if op[0] == "equal" and op[4] > op[3]]
+    if not same:
         return a, offset, offset
-    start, end = part.span(a.q_first, a.q_last)
+    # the passage runs from the first to the last word the page shares with the quote: the
+    # words the aligner replaced at its edges belong to the page's own sentence
+    first_token = a.qwords[same[0][3]].first
+    last_token = a.qwords[same[-1][4] - 1].last
+    start, end = part.span(first_token, last_token)
     return a, offset + start, offset + end

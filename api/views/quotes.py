@@ -6,12 +6,13 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 
 from quotes_db.importing import parse_quote, quote_record
 from quotes_db.models import NewQuote, Page, Quote
 
+from ..jsonld import QUOTATION_SCHEMA, jsonld_response, ld_doc, quotation, wants_jsonld
 from ..schemas import (
     MAX_ID,
     QuoteCreateSchema,
@@ -71,10 +72,17 @@ class QuoteList(MethodView):
 @blp.route(f"/quotes/<int(max={MAX_ID}):quote_id>")
 class QuoteItem(MethodView):
     @blp.response(200, QuoteSchema)
+    @blp.doc(**ld_doc(QUOTATION_SCHEMA))
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, quote_id: int) -> Quote:
-        """Return one quote."""
-        return current_store().get_quote(quote_id)
+    def get(self, quote_id: int) -> Quote | Response:
+        """Return one quote.
+
+        With ``Accept: application/ld+json`` the answer is a schema.org Quotation.
+        """
+        quote = current_store().get_quote(quote_id)
+        if wants_jsonld():
+            return jsonld_response(quotation(quote))
+        return quote
 
     @blp.arguments(QuoteWriteSchema)
     @blp.response(200, QuoteSchema)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from quotes_db.matching import verify
 from quotes_db.models import Verification
 
+from ..jsonld import CLAIM_REVIEW_SCHEMA, claim_review, jsonld_response, ld_doc, wants_jsonld
 from ..metrics import count_verdicts
 from ..schemas import (
     VerificationBatchSchema,
@@ -27,8 +29,12 @@ blp = Blueprint(
 class Verify(MethodView):
     @blp.arguments(VerifyRequestSchema)
     @blp.response(200, VerificationSchema)
-    def post(self, args: dict[str, Any]) -> Verification:
-        """Verify one text, optionally credited to a speaker."""
+    @blp.doc(**ld_doc(CLAIM_REVIEW_SCHEMA))
+    def post(self, args: dict[str, Any]) -> Verification | Response:
+        """Verify one text, optionally credited to a speaker.
+
+        With ``Accept: application/ld+json`` the answer is a schema.org ClaimReview.
+        """
         result = verify(
             current_store(),
             args["text"],
@@ -37,6 +43,8 @@ class Verify(MethodView):
             include_pending=args["include_pending"],
         )
         count_verdicts([result], endpoint="verify")
+        if wants_jsonld():
+            return jsonld_response(claim_review(args["text"], args.get("speaker"), result))
         return result
 
 

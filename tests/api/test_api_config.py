@@ -11,6 +11,7 @@ from api import SETTINGS, create_app
 DEFAULTS = {
     "MAX_BODY_BYTES": 1_048_576,
     "MAX_TEXT_CHARS": 20_000,
+    "MAX_SCAN_CHARS": 200_000,
     "MAX_BATCH_ITEMS": 100,
     "MAX_PAGE_SIZE": 100,
     "AUTO_MIGRATE": True,
@@ -30,6 +31,8 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
     "CORS_ORIGINS": "*",
     "READ_DATABASE_URL": None,
+    "ORGANIZATION_NAME": "quotecheck",
+    "ORGANIZATION_URL": None,
 }
 
 
@@ -141,6 +144,9 @@ def test_without_auto_migrate_the_store_is_not_ready(url):
         {"READ_DATABASE_URL": 5},
         # a replica URL only PostgreSQL can use
         {"READ_DATABASE_URL": "sqlite:///replica.db"},
+        {"MAX_SCAN_CHARS": 0},
+        {"ORGANIZATION_NAME": " "},
+        {"ORGANIZATION_URL": "factcheck.example"},
     ],
 )
 def test_bad_settings_fail_at_startup(url, bad):

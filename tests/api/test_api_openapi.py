@@ -41,7 +41,7 @@ def test_spec_lists_every_route(app, spec):
     }
     assert documented == _api_routes(app)
     assert {path for path, _ in documented} == {
-        "/v1/verify", "/v1/verify/batch", "/v1/quotes", "/v1/quotes/{quote_id}",
+        "/v1/verify", "/v1/verify/batch", "/v1/scan", "/v1/quotes", "/v1/quotes/{quote_id}",
         "/v1/speakers", "/v1/speakers/{speaker_id}", "/v1/articles", "/v1/articles/{article_id}",
         "/healthz", "/readyz", "/metrics",
     }  # fmt: skip
