@@ -5,6 +5,7 @@
 
 globalThis.quotecheck = (() => {
   const DEFAULTS = Object.freeze({ server: "http://127.0.0.1:8000", apiKey: "" });
+  const TIMEOUT_MS = 30000; // a scan of a long page takes well under a second on the server
 
   // Words first: a verdict must never be told by colour alone.
   const VERDICTS = Object.freeze({
@@ -51,8 +52,12 @@ globalThis.quotecheck = (() => {
         body: JSON.stringify(body),
         credentials: "omit",
         cache: "no-store",
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
+      if (error.name === "TimeoutError") {
+        throw new Error(`The quotecheck server at ${server} did not answer in ${TIMEOUT_MS / 1000} s.`);
+      }
       throw new Error(
         `Cannot reach the quotecheck server at ${server} (${error.message}). Is it running, ` +
           "and is it allowed on the extension's options page?",
