@@ -51,7 +51,7 @@ RARE_FLOOR = 50  # ...but in a small store every word is "rare"
 MIN_TERMS = 3  # fall back to the rarest words when a text has too few rare ones
 MAX_TERMS = 32
 MAX_POSTINGS = 40_000  # stop reading posting lists after this many ids
-WIDE_POSTINGS = 250_000  # ...unless the rare words leave too many quotes tied
+WIDE_POSTINGS = 250_000  # ...unless the rare words leave too many quotes tied (no budget)
 
 ID_DTYPE = np.dtype("<u4")  # quote ids in posting lists: 32-bit, little-endian
 MAX_ID = 2**63 - 1
@@ -90,10 +90,11 @@ def rank_candidates(
     Only terms in at most ``RARE_SHARE`` of the quotes are read (with a floor for small
     stores), rarest first, until ``budget`` (default ``MAX_POSTINGS``) ids have been read:
     common words cost the most to read and say the least about which quote is meant. When
-    the words read leave more than ``limit`` quotes tied, commoner words are read too (up to
-    ``WIDE_POSTINGS`` ids) to tell them apart. ``postings(terms)`` reads posting lists;
-    ``buffer(n, current)`` lends a zeroed float array of at least ``n`` entries (holding
-    ``current``'s scores when it had to grow past it), and gets it back zeroed.
+    the words read leave more than ``limit`` quotes tied and no budget was set, commoner
+    words are read too (up to ``WIDE_POSTINGS`` ids) to tell them apart.
+    ``postings(terms)`` reads posting lists; ``buffer(n, current)`` lends a zeroed float
+    array of at least ``n`` entries (holding ``current``'s scores when it had to grow past
+    it), and gets it back zeroed.
     """
     usable = sorted((t for t in df if df[t] > 0), key=lambda t: (df[t], t))
     rare_limit = max(RARE_FLOOR, int(total * RARE_SHARE))
@@ -101,6 +102,9 @@ def rank_candidates(
     if len(chosen) < MIN_TERMS:
         chosen = usable[:MIN_TERMS]
     picked = _within(chosen, df, MAX_POSTINGS if budget is None else budget)
+    # a caller that sets a budget searches many pieces of one text (an article's chunks):
+    # a wide read per piece would cost more than all the rest, so its ties stay as read
+    wide = WIDE_POSTINGS if budget is None else 0
     if not picked:
         return []
     lists = postings(picked)
@@ -115,11 +119,11 @@ def rank_candidates(
     touched_scores = scores[touched]
     read = sum(df[t] for t in picked)
     rest = [t for t in usable if t not in lists]
-    while rest and read < WIDE_POSTINGS and _tied_at_top(touched, touched_scores) > limit:
+    while rest and read < wide and _tied_at_top(touched, touched_scores) > limit:
         # the rare words cannot tell more than ``limit`` quotes apart (all of them hold
         # every one): read commoner words of the text too, so that the quote holding
         # the most of them comes first, rather than the oldest of the ties
-        more = _within(rest, df, WIDE_POSTINGS - read)
+        more = _within(rest, df, wide - read)
         if not more:
             break
         extra = postings(more)
