@@ -23,6 +23,7 @@ serve: $(STAMP)
 
 ## test: lint, type-check and run the test suite
 test: lint
+	bash .ci/services
 	$(BIN)/pytest
 
 lint: $(STAMP)
