@@ -130,8 +130,10 @@ class Server:
         workers: int,
         log_path: Path,
         env: Mapping[str, str] | None = None,
+        config: Path | None = None,
     ) -> None:
         self.database_url = database_url
+        self.config = config or ROOT / "docker" / "gunicorn.conf.py"
         self.env = dict(env or {})  # more settings for the server, over the defaults below
         self.workers = workers
         self.log_path = log_path
@@ -162,7 +164,7 @@ class Server:
         command = [
             str(gunicorn),
             "--config",
-            "docker/gunicorn.conf.py",
+            str(self.config),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -337,10 +339,15 @@ class Server:
 
 @contextmanager
 def served(
-    database_url: str, workers: int, log_path: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    workers: int,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
 ) -> Iterator[Server]:
-    """Start gunicorn with ``workers`` workers on ``database_url``; always stop it after."""
-    server = Server(database_url, workers, log_path, env)
+    """Start gunicorn with ``workers`` workers on ``database_url`` (with ``config``, the
+    project's gunicorn configuration by default); always stop it after."""
+    server = Server(database_url, workers, log_path, env, config)
     _log(f"starting gunicorn with {workers} worker(s) on port {server.port} (log {log_path.name})")
     try:
         server.start()

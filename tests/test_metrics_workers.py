@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.server import served
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
 
@@ -69,48 +68,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     config.write_text(
         CONFIG.format(repo_config=str(ROOT / "docker" / "gunicorn.conf.py")), encoding="utf-8"
     )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "QUOTECHECK_RATE_LIMIT_VERIFY": "",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [
-            str(gunicorn),
-            "--config",
-            str(config),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "api:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=(1, 2)).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not become ready")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "QUOTECHECK_RATE_LIMIT_VERIFY": ""}
+    with served(f"sqlite:///{db}", 2, tmp_path / "gunicorn.log", env, config) as running:
+        yield running.base
 
 
 def _health(url: str) -> int:

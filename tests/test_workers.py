@@ -23,6 +23,7 @@ import pytest
 import requests
 from conftest import make_key
 
+from bench.server import served
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
 
@@ -50,43 +51,8 @@ def write_key(tmp_path: Path) -> str:
 @pytest.fixture
 def server(tmp_path: Path, write_key: str) -> Iterator[str]:
     db = tmp_path / "workers.db"
-    port = _free_port()
-    env = {**os.environ, "QUOTECHECK_DATABASE_URL": f"sqlite:///{db}"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [
-            str(gunicorn),
-            "--config",
-            str(ROOT / "docker" / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "3",
-            "--log-level",
-            "warning",
-            "api:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=(1, 2)).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not become ready")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+    with served(f"sqlite:///{db}", 3, tmp_path / "gunicorn.log") as running:
+        yield running.base
 
 
 def test_a_write_through_one_worker_reaches_all_of_them(server: str, write_key: str) -> None:

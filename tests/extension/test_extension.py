@@ -16,22 +16,17 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import requests
 from conftest import make_key
 from playwright.sync_api import expect, sync_playwright
 
+from bench.server import served
 from quotes_db.seeding import load_seeds
 from quotes_db.sqlite_store import SQLiteQuoteStore
 
@@ -105,12 +100,6 @@ def test_the_default_server_is_the_host_permission() -> None:
 # the extension in Chromium -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """gunicorn on 127.0.0.1 serving a SQLite store with the seed quotes, reads behind a
@@ -121,40 +110,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     load_seeds(store)
     key = make_key(store, "write")  # the lowest scope; reads take any key
     store.close()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "QUOTECHECK_DATABASE_URL": f"sqlite:///{tmp / 'quotes.db'}",
-        "QUOTECHECK_READS_NEED_KEY": "true",
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            *("--config", str(ROOT / "docker" / "gunicorn.conf.py")),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"),
-            "api:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=(1, 2)).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not become ready")
-        yield url, key
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+    env = {"QUOTECHECK_READS_NEED_KEY": "true"}
+    with served(f"sqlite:///{tmp / 'quotes.db'}", 1, tmp / "gunicorn.log", env) as running:
+        yield running.base, key
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
