@@ -142,7 +142,8 @@ def rank_candidates(
     if len(touched) > wanted:
         # most ids hold one word of the text; when enough hold more, the best are among
         # those scoring above any one word's weight, a far shorter list to partition
-        several = touched_scores > max(weights[t] for t in usable[: len(usable) - len(rest)]) + 1e-9
+        # (the rarest word, always read first, weighs the most)
+        several = touched_scores > weights[usable[0]] + 1e-9
         if np.unique(touched[several]).size >= limit:
             touched, touched_scores = touched[several], touched_scores[several]
     if len(touched) > wanted:
