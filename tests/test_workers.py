@@ -58,9 +58,9 @@ def server(tmp_path: Path, write_key: str) -> Iterator[str]:
 def test_a_write_through_one_worker_reaches_all_of_them(server: str, write_key: str) -> None:
     # every worker has answered once before the write (so each has its connection open)
     workers = set()
-    for _ in range(60):
+    for _ in range(300):
         with requests.Session() as fresh:  # a new connection may land on any worker
-            workers.add(fresh.get(f"{server}/healthz", timeout=(1, 5)).json()["worker"])
+            workers.add(fresh.get(f"{server}/healthz", timeout=(5, 10)).json()["worker"])
         if len(workers) == 3:
             break
     assert len(workers) >= 2, "the requests did not spread over the workers"
@@ -69,15 +69,19 @@ def test_a_write_through_one_worker_reaches_all_of_them(server: str, write_key: 
         f"{server}/v1/quotes",
         json={"text": NEW_QUOTE, "speaker": "A. Banana"},
         headers={"Authorization": f"Bearer {write_key}"},
-        timeout=(1, 5),
+        timeout=(5, 10),
     )
     assert created.status_code == 201
 
-    answered_by = set()
-    for _ in range(30):
+    # at least 30 answers, and on until two workers have answered (the kernel may hand a
+    # busy machine's connections to one worker many times in a row); every answer counts
+    answered_by: set[int] = set()
+    for attempt in range(300):
+        if attempt >= 30 and len(answered_by) >= 2:
+            break
         with requests.Session() as fresh:
-            answer = fresh.post(f"{server}/v1/verify", json={"text": NEW_QUOTE}, timeout=(1, 5))
-            answered_by.add(fresh.get(f"{server}/healthz", timeout=(1, 5)).json()["worker"])
+            answer = fresh.post(f"{server}/v1/verify", json={"text": NEW_QUOTE}, timeout=(5, 10))
+            answered_by.add(fresh.get(f"{server}/healthz", timeout=(5, 10)).json()["worker"])
         assert answer.status_code == 200
         body = answer.json()
         assert body["verdict"] == "verified", body
