@@ -531,18 +531,27 @@ def _retrieve(
         ):
             found[c.quote_id] = (c, 0, len(words))
     else:
+        # a quote found in several chunks (in a small store every chunk finds every quote
+        # sharing a word with it) is ranked against the chunk holding most of its words,
+        # not the first: the quote at the end of an article is where the article quotes it
+        shared_most: dict[int, int] = {}
         stride = size - size // 4
         for start in range(0, len(words) - size // 4, stride):
             chunk = words[start : start + size]
+            present = set(chunk)
             for c in store.candidates(
                 chunk,
                 limit=options.chunk_retrieve,
                 frequencies=vocabulary,
                 budget=options.chunk_postings,
             ):
+                shared = len(present.intersection(c.words))
+                if shared <= shared_most.get(c.quote_id, -1):
+                    continue
+                shared_most[c.quote_id] = shared
                 # rank against the chunk and a quote's length around it
                 reach = len(c.words)
-                found.setdefault(c.quote_id, (c, max(0, start - reach), start + size + reach))
+                found[c.quote_id] = (c, max(0, start - reach), start + size + reach)
     # a passage in quotation marks is searched on its own too, so that rare words around
     # it ("— John F. Kennedy. Share if you agree") cannot crowd it out; a quote found
     # both ways is ranked against the wider range, as it may reach beyond the marks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import NamedTuple
 
 import pytest
@@ -275,3 +276,21 @@ def test_a_quoted_passage_does_not_narrow_a_whole_quote(store: QuoteStore) -> No
     assert result.matches[0].quote.speaker.name == "James K. Polk"
     changed = [op for op in result.matches[0].diff if op.op != "equal"]
     assert [(op.op, op.original, op.submitted) for op in changed] == [("replace", "1846", "1849")]
+
+
+def test_a_quote_at_the_end_of_a_long_text_is_found_there(seeded_store: QuoteStore) -> None:
+    # 600 words made of the other seed quotes' words, then the altered seed quote without
+    # quotation marks: every chunk of the text finds the seed quote (the store is small),
+    # and it must be ranked against the chunk that holds it, not the first one
+    others = [q for q in seeded_store.list_quotes(limit=100).items if q.ref != SEED_REF]
+    filler = [w for q in others for w in q.text.replace('"', "").split()]
+    random.Random(1).shuffle(filler)
+    altered = Q.replace("billions", "millions")
+    text = " ".join(filler[:600]) + f". Then he said: {altered}. The crowd cheered."
+    result = verify(seeded_store, text)
+    assert result.verdict == "altered"
+    assert result.matches[0].quote.ref == SEED_REF
+    changed = [op for op in result.matches[0].diff if op.op != "equal"]
+    assert [(op.op, op.original, op.submitted) for op in changed] == [
+        ("replace", "billions", "millions")
+    ]
