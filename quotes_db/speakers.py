@@ -21,14 +21,38 @@ TITLES = frozenset(
     princess emperor empress pope saint st rev reverend father sister brother rabbi imam
     speaker leader chairman chairwoman chair ceo founder candidate nominee
     first state federal party democratic republican dem gop house senate
+    ambassador envoy commissioner councillor councilor councilman councilwoman alderman
+    delegate deputy assistant associate director administrator spokesman spokeswoman
+    spokesperson press adviser advisor treasurer comptroller lieutenant marshal field air
+    foreign defence defense home interior finance treasury health education labor labour
+    trade energy environment transport war navy army
+    hon honorable honourable right rt his her excellency majesty holiness highness
+    duchess baron baroness countess sheikh sultan emir shah tsar czar kaiser
+    cardinal archbishop pastor
+    author writer poet novelist playwright philosopher scientist physicist economist
+    historian journalist activist actor actress singer comedian coach
+    nobel laureate presidential white un n eu nato
+    russian french german chinese japanese korean indian pakistani israeli palestinian
+    iranian iraqi syrian turkish ukrainian polish italian spanish portuguese dutch belgian
+    swiss austrian swedish norwegian danish finnish greek irish scottish welsh english
+    european canadian mexican brazilian argentine cuban venezuelan australian african
+    egyptian saudi afghan south north
     """.split()
 )
-_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v", "esq", "phd", "md"})
+# After a name: these tell one person from another ("Donald Trump Jr." is not his father)...
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
+# ...and these are honours and degrees, which do not ("Winston Churchill MP")
+_POSTNOMINALS = frozenset(
+    {"esq", "phd", "md", "mp", "mep", "msp", "qc", "kc", "obe", "cbe", "mbe", "kbe", "dbe"}
+    | {"om", "frs", "kg", "kt", "gcb", "pc", "ret"}
+)
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
 def _suffix(name: str) -> str | None:
     tokens = _WORD_RE.findall(name.casefold())
+    while tokens and tokens[-1] in _POSTNOMINALS:
+        tokens.pop()
     return tokens[-1] if tokens and tokens[-1] in _SUFFIXES else None
 
 
@@ -38,7 +62,7 @@ def name_tokens(name: str) -> list[str]:
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     plain = plain.replace("'", "").replace("\u2019", "")
     tokens = _WORD_RE.findall(plain)
-    while tokens and tokens[-1] in _SUFFIXES:
+    while tokens and (tokens[-1] in _SUFFIXES or tokens[-1] in _POSTNOMINALS):
         tokens.pop()
     return tokens
 

@@ -192,6 +192,9 @@ TRUMP = Speaker(1, "Donald Trump", ("Donald J. Trump",))
 LINCOLN = Speaker(2, "Abraham Lincoln", ("Honest Abe",))
 BUSH = Speaker(3, "George W. Bush")
 MARTI = Speaker(4, "José Martí")
+CHURCHILL = Speaker(5, "Winston Churchill")
+PUTIN = Speaker(6, "Vladimir Putin")
+CURIE = Speaker(7, "Marie Curie")
 
 
 @pytest.mark.parametrize(
@@ -225,6 +228,20 @@ MARTI = Speaker(4, "José Martí")
         ("Jose Marti", MARTI, True),  # accents are not a difference
         ("JOSÉ MARTÍ", MARTI, True),
         ("Donald Trump Jr.", TRUMP, False),  # the son is not the father
+        # titles and offices of other countries and callings, and honours after a name
+        ("Prime Minister Churchill", CHURCHILL, True),
+        ("The Rt Hon Sir Winston Churchill", CHURCHILL, True),
+        ("Winston Churchill MP", CHURCHILL, True),
+        ("Sir Winston Churchill KG OM", CHURCHILL, True),
+        ("British Prime Minister Winston Churchill", CHURCHILL, True),
+        ("Randolph Churchill", CHURCHILL, False),
+        ("Russian President Putin", PUTIN, True),
+        ("then-Foreign Minister Putin", PUTIN, True),
+        ("Ambassador Putin", PUTIN, True),
+        ("Vladimir Putin Jr.", PUTIN, False),
+        ("Marie Curie PhD", CURIE, True),
+        ("physicist Marie Curie", CURIE, True),
+        ("Pierre Curie", CURIE, False),
     ],
 )
 def test_speaker_agrees(claimed: str, speaker: Speaker, agrees: bool) -> None:
