@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, LCSseq, Levenshtein
+from rapidfuzz.distance import OSA, Indel, LCSseq, Levenshtein
 
 from . import calibration
 from .lexicon import is_english_word
@@ -240,11 +241,34 @@ def align(
     quote_words = candidate.words
     first, last = _window(text, quote_words)
     qwords = _canonical_words(text, first, last, quote_words, vocabulary)
+    submitted = [q.word for q in qwords]
+    result = _aligned_by(Levenshtein.opcodes, text, candidate, qwords, submitted)
+    if result.matched < 0.5 * result.size and result.overlap >= MOVED_OVERLAP:
+        # nearly the quote's words, but few in line: two clauses of about equal length
+        # swapped ("Y, X" for "X, Y") cost Levenshtein less as a run of replacements than
+        # as one clause deleted at one end and added at the other, which is what
+        # ``_find_moves`` recognises; an alignment without replacements reads it that way
+        other = _aligned_by(Indel.opcodes, text, candidate, qwords, submitted)
+        if other.matched > result.matched:
+            return other
+    return result
+
+
+MOVED_OVERLAP = 0.8  # bag-of-words overlap at which a poor alignment is tried for a move
+
+
+def _aligned_by(
+    opcodes: Callable[[list[str], list[str]], Iterable[Any]],
+    text: NormalizedText,
+    candidate: Candidate,
+    qwords: list[_QWord],
+    submitted: list[str],
+) -> Alignment:
     ops: list[Op] = [
         (op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end)
-        for op in Levenshtein.opcodes(list(quote_words), [q.word for q in qwords])
+        for op in opcodes(list(candidate.words), submitted)
     ]
-    ops = _consolidate(ops, quote_words, [q.word for q in qwords])
+    ops = _consolidate(ops, candidate.words, submitted)
     result = Alignment(candidate, ops, qwords)
     _measure(result, text)
     return result

@@ -311,3 +311,26 @@ def test_a_quote_at_the_end_of_a_long_text_is_found_there(seeded_store: QuoteSto
     assert [(op.op, op.original, op.submitted) for op in changed] == [
         ("replace", "billions", "millions")
     ]
+
+
+def test_two_clauses_of_about_equal_length_swapped_are_a_move(store: QuoteStore) -> None:
+    # Levenshtein reads "Y, X" for "X, Y" with X and Y of about equal length as a run of
+    # replacements; it is the quote with a clause moved, not a text we know nothing of
+    said = (
+        "When the rivers rose across the northern valleys last spring, the farmers of "
+        "this nation stood together and rebuilt their towns."
+    )
+    store.import_quotes([NewQuote(said, "Ada Lovelace"), NewQuote("The harbour is open.", "X")])
+    swapped = (
+        "The farmers of this nation stood together and rebuilt their towns, when the "
+        "rivers rose across the northern valleys last spring."
+    )
+    result = verify(store, swapped)
+    assert result.verdict == "altered"
+    assert result.matches[0].quote.speaker.name == "Ada Lovelace"
+    assert "moved" in result.summary
+    diff = result.matches[0].diff
+    assert sorted(op.op for op in diff) == ["delete", "equal", "insert"]
+    (deleted,) = [op.original for op in diff if op.op == "delete"]
+    (inserted,) = [op.submitted for op in diff if op.op == "insert"]
+    assert words(deleted) == words(inserted)  # the same clause, at the other end
