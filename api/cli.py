@@ -424,7 +424,7 @@ def _verify_local(args: argparse.Namespace) -> dict[str, Any]:
 def render_verification(answer: dict[str, Any]) -> str:
     """Return a verification (as the API's JSON) as text for a person to read."""
     lines = [
-        f"verdict:     {answer['verdict']} (confidence {answer['confidence']:.2f})",
+        f"verdict:     {answer['verdict']} (confidence {answer['confidence']:.3f})",
         f"summary:     {answer['summary']}",
     ]
     attribution = answer.get("attribution") or {}

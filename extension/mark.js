@@ -12,6 +12,13 @@
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA", "TEMPLATE", "SVG", "IFRAME"]);
   const WORD = /[\p{L}\p{N}]/u;
 
+  /** A confidence as a percentage: 0.9974 is "99.7%", not "100%" (as in popup.js). */
+  function percent(confidence) {
+    const value = confidence * 100;
+    if (value >= 99 && confidence < 1) return `${(Math.floor(value * 10) / 10).toFixed(1)}%`;
+    return `${Math.round(value)}%`;
+  }
+
   function clear() {
     for (const node of document.querySelectorAll(`.${LABEL}, .${NOTICE}`)) node.remove();
     for (const mark of document.querySelectorAll(`mark.${MARK}`)) {
@@ -97,7 +104,7 @@
     const label = labels[verdict] || verdict;
     const confidence =
       typeof verification.confidence === "number"
-        ? ` (confidence ${Math.round(verification.confidence * 100)}%)`
+        ? ` (confidence ${percent(verification.confidence)})`
         : "";
     const speaker = finding.speaker ? ` Credited here to ${finding.speaker}.` : "";
     const summary = verification.summary ? ` ${verification.summary}` : "";

@@ -11,6 +11,13 @@ function element(tag, text, attributes = {}) {
   return node;
 }
 
+/** A confidence as a percentage: 0.9974 is "99.7%", not "100%", a certainty no verdict has. */
+function percent(confidence) {
+  const value = confidence * 100;
+  if (value >= 99 && confidence < 1) return `${(Math.floor(value * 10) / 10).toFixed(1)}%`;
+  return `${Math.round(value)}%`;
+}
+
 function setStatus(message, isError = false) {
   $("status").textContent = message;
   $("status").className = isError ? "error" : "";
@@ -62,7 +69,7 @@ function renderResult(result) {
     facts.append(element("dt", term));
     facts.append(value instanceof Node ? value : element("dd", value));
   };
-  if (typeof result.confidence === "number") add("Confidence", `${Math.round(result.confidence * 100)}%`);
+  if (typeof result.confidence === "number") add("Confidence", percent(result.confidence));
   const attribution = result.attribution || {};
   if (attribution.recorded) add("Said by", attribution.recorded);
   if (attribution.claimed) add("Credited to", attribution.claimed);

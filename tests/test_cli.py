@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -522,7 +523,7 @@ def test_verify_no_match(initialised: str, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "verify", "The Taliban will return all equipment next week.")
     assert code == 0
     assert out.startswith("verdict:     no_match")
-    assert "1." not in out
+    assert not re.search(r"^\d+\. ", out, re.MULTILINE)  # no numbered match
 
 
 def test_verify_json_output(initialised: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,18 @@ from .verify import verify_one
 __all__ = ["blp"]
 
 blp = Blueprint("page", __name__)
+
+
+@blp.app_template_filter("percent")
+def percent(confidence: float) -> str:
+    """A confidence as a percentage a reader can take at its word: 0.9974 is "99.7%", not
+    "100%", which would claim a certainty no verdict has."""
+    value = confidence * 100
+    if value >= 99 and confidence < 1:
+        return f"{int(value * 10) / 10:.1f}%"
+    return f"{value:.0f}%"
+
+
 PAGE_MATCHES = 5  # the best match and up to four other close ones
 PAGE_QUOTATIONS = 30  # most quotations of a fetched page checked (and shown)
 WEB_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)

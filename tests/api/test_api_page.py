@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from conftest import SEED_QUOTE, UNLIMITED
 
+from api.views.page import percent
+
 ALTERED = SEED_QUOTE.replace("billions", "millions")
 
 
@@ -64,12 +66,28 @@ def test_a_check_is_a_link_rendered_on_the_server(client, text, speaker, verdict
     # the same verdict as the API's: one code path
     api = client.post("/v1/verify", json=params).get_json()
     assert api["verdict"] == verdict
-    assert f"Confidence: <strong>{api['confidence'] * 100:.0f}%</strong>" in html
+    assert f"Confidence: <strong>{percent(api['confidence'])}</strong>" in html
     # the share link is the check's own URL
     link = re.search(r'class="share-link" href="([^"]+)"', html)
     assert link, "no share link"
     shared = urlsplit(unescape(link.group(1)))
     assert shared.path == "/" and dict(parse_qsl(shared.query)) == params
+
+
+@pytest.mark.parametrize(
+    ("confidence", "shown"),
+    [(0.5, "50%"), (0.984, "98%"), (0.9899, "99%"), (0.99, "99.0%"), (0.9974, "99.7%")]
+    + [(0.99999, "99.9%"), (1.0, "100%")],
+)
+def test_a_confidence_is_never_rounded_up_to_certainty(confidence, shown):
+    assert percent(confidence) == shown
+
+
+def test_the_page_shows_a_high_confidence_below_certainty(client):
+    _, html = page(client, text="The Taliban will return all equipment next week.")
+    assert verdict_of(html) == "no_match"
+    shown = re.search(r"Confidence: <strong>([0-9.]+)%</strong>", html)
+    assert shown and float(shown.group(1)) < 100
 
 
 def test_the_submitted_text_is_escaped(client):

@@ -200,7 +200,7 @@ def test_check_a_selection_shows_the_verdict_source_and_diff(browser) -> None:
     facts = page.locator("dl").inner_text()
     assert "Donald Trump" in facts
     assert "Seed article: the Taliban rejects Donald Trump" in facts
-    assert re.search(r"Confidence\s+\d+%", facts)
+    assert re.search(r"Confidence\s+\d+(\.\d)?%", facts)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "extension-check.png"), full_page=True)
     page.close()
