@@ -269,6 +269,7 @@ def _aligned_by(
         for op in opcodes(list(candidate.words), submitted)
     ]
     ops = _consolidate(ops, candidate.words, submitted)
+    ops = _slide_to_ellipses(ops, candidate.words, text, qwords)
     result = Alignment(candidate, ops, qwords)
     _measure(result, text)
     return result
@@ -282,7 +283,8 @@ def _consolidate(ops: list[Op], s: tuple[str, ...], q: list[str]) -> list[Op]:
     A reader expects the contiguous reading, so a gap is slid over an end run of equal words
     whenever the words allow it (the words it uncovers equal the words it covers).
     """
-    ops = [op for op in ops if not (op[1] == op[2] and op[3] == op[4])]
+    # (gaps that meet after a slide are merged at once, so that the merged gap can slide on)
+    ops = _merge_ops([op for op in ops if not (op[1] == op[2] and op[3] == op[4])])
     changed = True
     while changed:
         changed = False
@@ -299,7 +301,7 @@ def _consolidate(ops: list[Op], s: tuple[str, ...], q: list[str]) -> list[Op]:
                 and k_prev <= k_next
                 and all(seq[lo - 1 - j] == seq[hi - 1 - j] for j in range(k_prev))
             ):
-                ops = _shift(ops, i, -k_prev)
+                ops = _merge_ops(_shift(ops, i, -k_prev))
                 changed = True
                 break
             if (
@@ -307,10 +309,65 @@ def _consolidate(ops: list[Op], s: tuple[str, ...], q: list[str]) -> list[Op]:
                 and k_next < k_prev
                 and all(seq[lo + j] == seq[hi + j] for j in range(k_next))
             ):
-                ops = _shift(ops, i, k_next)
+                ops = _merge_ops(_shift(ops, i, k_next))
                 changed = True
                 break
     return _merge_ops(ops)
+
+
+def _slide_to_ellipses(
+    ops: list[Op], s: tuple[str, ...], text: NormalizedText, qwords: list[_QWord]
+) -> list[Op]:
+    """Put a gap of left-out quote words at an ellipsis when the words let it slide there.
+
+    "we can be fair … to the consumers" for "we can be fair to the providers and to the
+    consumers" leaves out "to the providers and", which the ellipsis marks; Levenshtein may
+    as well match the first "to the" and leave out "providers and to the" after it, which
+    no ellipsis marks, and the abridged quote would read as altered.
+    """
+    if not any(text.ellipsis_before):
+        return ops
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(ops) - 1):
+            prev, gap, nxt = ops[i - 1], ops[i], ops[i + 1]
+            if gap[0] != "delete" or prev[0] != "equal" or nxt[0] != "equal":
+                continue
+            lo, hi, at = gap[1], gap[2], gap[3]
+            if text.ellipsis_before[qwords[at].first]:
+                continue
+            k = _ellipsis_slide(s, text, qwords, lo, hi, at, prev[2] - prev[1], nxt[2] - nxt[1])
+            if k:
+                ops = _merge_ops(_shift(ops, i, k))
+                changed = True
+                break
+    return ops
+
+
+def _ellipsis_slide(
+    s: tuple[str, ...],
+    text: NormalizedText,
+    qwords: list[_QWord],
+    lo: int,
+    hi: int,
+    at: int,
+    room_left: int,
+    room_right: int,
+) -> int:
+    """How far (negative: left) the gap of quote words ``lo:hi``, before text word ``at``,
+    can slide to stand right after an ellipsis; 0 when it cannot."""
+    for k in range(1, room_left + 1):
+        if s[lo - k] != s[hi - k]:
+            break
+        if text.ellipsis_before[qwords[at - k].first]:
+            return -k
+    for k in range(1, room_right + 1):
+        if s[lo + k - 1] != s[hi + k - 1] or at + k >= len(qwords):
+            break
+        if text.ellipsis_before[qwords[at + k].first]:
+            return k
+    return 0
 
 
 def _shift(ops: list[Op], i: int, k: int) -> list[Op]:

@@ -334,3 +334,34 @@ def test_two_clauses_of_about_equal_length_swapped_are_a_move(store: QuoteStore)
     (deleted,) = [op.original for op in diff if op.op == "delete"]
     (inserted,) = [op.submitted for op in diff if op.op == "insert"]
     assert words(deleted) == words(inserted)  # the same clause, at the other end
+
+
+@pytest.mark.parametrize(
+    ("said", "submitted", "left_out"),
+    [
+        # Levenshtein matches the first "you" and "had", leaving a word stranded before
+        # each of two gaps; the gaps join and slide to the start: a plain fragment
+        (
+            "You see, we who had trusted you had simply grown so tired that we let the "
+            "garden go to seed.",
+            "you had simply grown so tired that we let the garden go to",
+            ["you see we who had trusted", "seed"],
+        ),
+        # the words left out can be "to the farmers and" (where the ellipsis stands) as
+        # well as "farmers and to the" (where it does not): the ellipsis decides
+        (
+            "We can be fair to the farmers and to the families of this country.",
+            "We can be fair … to the families of this country.",
+            ["to the farmers and"],
+        ),
+    ],
+)
+def test_a_fragment_is_aligned_where_its_words_were_left_out(
+    store: QuoteStore, said: str, submitted: str, left_out: list[str]
+) -> None:
+    store.import_quotes([NewQuote(said, "Ada Lovelace"), NewQuote("The harbour is open.", "X")])
+    result = verify(store, submitted)
+    assert result.verdict == "fragment", result.summary
+    diff = result.matches[0].diff
+    assert [" ".join(words(op.original)) for op in diff if op.op == "delete"] == left_out
+    assert [op.op for op in diff if op.op not in ("equal", "delete")] == []
