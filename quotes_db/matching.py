@@ -19,6 +19,7 @@ How it works, in four steps (the README has the longer story):
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -581,8 +582,16 @@ def _rank(
 
 def prepare() -> None:
     """Load what verification needs once per process (the English word list, ~0.5 s), so
-    that the first request does not pay for it; a forking server calls this before forking."""
+    that the first request does not pay for it; a forking server calls this before forking.
+
+    Then everything the process holds so far is moved out of the cyclic garbage
+    collector's sight (``gc.freeze``): it lives as long as the process, and a full
+    collection would otherwise walk the word list's half a million entries every time,
+    adding 60 ms or more to whichever request it happens in. (Frozen pages also stay
+    shared between forked workers, which a collection's writes would copy.)"""
     load_lexicon()
+    gc.collect()
+    gc.freeze()
 
 
 def _retrieve(
