@@ -23,9 +23,8 @@ from quotes_db.store import QuoteStore, open_store
 
 def filler(n: int) -> list[NewQuote]:
     """Quotes made of the seed quotes' words, so that rare and common words both occur."""
-    vocabulary = sorted(
-        {w for line in SEED_FILE.read_text().splitlines() for w in json.loads(line)["text"].split()}
-    )
+    records = [json.loads(line) for line in SEED_FILE.read_text().splitlines() if line.strip()]
+    vocabulary = sorted({w for r in records if "text" in r for w in r["text"].split()})
     rng = random.Random(20)
     return [
         NewQuote(
@@ -75,7 +74,8 @@ def queries() -> list[tuple[str, str | None]]:
 
     prepare()
     rng = random.Random(5)
-    seeds = [json.loads(line) for line in SEED_FILE.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in SEED_FILE.read_text().splitlines() if line.strip()]
+    seeds = [r for r in records if "text" in r]  # not the speakers' aliases
     out: list[tuple[str, str | None]] = [(SEED_QUOTE, None), (SEED_QUOTE, "Joe Biden")]
     for record in seeds:
         words = record["text"].split()

@@ -20,7 +20,11 @@ from quotes_db.models import Quote
 from quotes_db.seeding import SEED_FILE
 from quotes_db.store import QuoteStore, open_store
 
-SEED_COUNT = sum(1 for line in SEED_FILE.read_text(encoding="utf-8").splitlines() if line.strip())
+SEED_COUNT = sum(  # the seed quotes; the file's other records (speakers' aliases) are not
+    1
+    for line in SEED_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and '"text"' in line
+)
 SEED_QUOTE = (
     "If we're going to pay billions of dollars a year, tell them we're not going to give "
     "them the money unless they give back our military equipment"

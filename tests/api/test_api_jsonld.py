@@ -59,7 +59,11 @@ def test_quotation_shape(client):
     assert doc["@type"] == "Quotation"
     assert doc["url"].endswith(f"/v1/quotes/{quote_id}")
     assert doc["text"].startswith("If we")
-    assert doc["spokenByCharacter"] == {"@type": "Person", "name": "Donald Trump"}
+    assert doc["spokenByCharacter"] == {
+        "@type": "Person",
+        "name": "Donald Trump",
+        "alternateName": ["Donald J. Trump", "Donald John Trump"],  # the seed file's aliases
+    }
     assert doc["isBasedOn"]["@type"] == "CreativeWork"
     assert doc["isBasedOn"]["name"].startswith("Seed article")
     assert all(work["@type"] == "CreativeWork" for work in doc["citation"])

@@ -94,6 +94,8 @@ CASES = {
     "trump": Case(Q, "verified", speaker="Trump"),
     "president-trump": Case(Q, "verified", speaker="President Trump"),
     "former-president": Case(Q, "verified", speaker="former U.S. President Donald Trump"),
+    # the seed file records "Donald J. Trump" as his alias
+    "middle-initial": Case(Q, "verified", speaker="former U.S. President Donald J. Trump"),
     "odd-spacing": Case(Q, "verified", speaker="donald  TRUMP"),
     "unrelated": Case("The Taliban will return all equipment next week.", "no_match"),
     "same-vocabulary": Case("Taliban military equipment money billions", "no_match"),
