@@ -10,10 +10,14 @@ and dropped here. When the server cannot be reached, those tests fail: they neve
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -31,6 +35,45 @@ POSTGRES_URL = os.environ.get(
     "QUOTECHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def loopback_site(
+    pages: Mapping[str, tuple[bytes, str]] = {},  # noqa: B006 - read only
+    *,
+    delays: Mapping[str, float] = {},  # noqa: B006 - read only
+    handler: Callable[..., Any] | None = None,
+) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 standing in for the web; yields its base URL.
+
+    It answers ``pages`` (path -> (body, content type)) and 404 for any other path, after
+    waiting ``delays[path]`` seconds where given; or it runs ``handler`` instead."""
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+            time.sleep(delays.get(self.path, 0))
+            body, kind = pages.get(self.path, (b"not here", "text/plain"))
+            try:
+                self.send_response(200 if self.path in pages else 404)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting, as a slow page's test wants
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler or Pages)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

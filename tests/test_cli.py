@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import loopback_site
 
 from api import cli
 from quotes_db.importing import quote_record
@@ -443,29 +444,10 @@ def test_ingest_failures_are_reported_and_the_rest_goes_on(
 def test_ingest_url(
     initialised: str, opened: QuoteStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
-            body = MAYOR_PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/libraries.html"
+    page = {"/libraries.html": (MAYOR_PAGE.encode(), "text/html; charset=utf-8")}
+    with loopback_site(page) as base:
+        url = f"{base}/libraries.html"
         code, out, err = run(capsys, "ingest", url, "--allow-private", "--title", "Given")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert (code, err) == (0, "")
     assert f"{url}: article 1 (new); 1 quote: 1 new" in out
     [article] = opened.list_articles().items

@@ -6,13 +6,10 @@ test-only FETCH_ALLOW_PRIVATE may reach; the default app refuses it.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import keyed_client
+from conftest import keyed_client, loopback_site
 from test_api_errors import assert_problem
 
 from quotes_db.seeding import SEED_FILE
@@ -237,40 +234,15 @@ def test_unknown_article_is_404(client):
 # URL mode: a real HTTP server on the loopback interface -------------------------------------
 
 
-class ArticleHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
-        if self.path == "/slow":
-            time.sleep(2)
-        if self.path == "/libraries.html":
-            body, status, kind = PAGE.encode(), 200, "text/html; charset=utf-8"
-        elif self.path == "/empty.html":
-            body, status, kind = b"<html><body></body></html>", 200, "text/html"
-        elif self.path == "/image.png":
-            body, status, kind = b"\x89PNG", 200, "image/png"
-        else:
-            body, status, kind = b"not here", 404, "text/plain"
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # /slow: the client gave up waiting, as it should
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ArticleHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    pages = {
+        "/libraries.html": (PAGE.encode(), "text/html; charset=utf-8"),
+        "/empty.html": (b"<html><body></body></html>", "text/html"),
+        "/image.png": (b"\x89PNG", "image/png"),
+    }
+    with loopback_site(pages, delays={"/slow": 2}) as base:
+        yield base
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from conftest import SEED_QUOTE, UNLIMITED
+from conftest import SEED_QUOTE, UNLIMITED, loopback_site
 
 from api.views.page import percent
 
@@ -158,31 +156,10 @@ Jane Example, a supporter who travelled from Ohio to hear him speak.</p>
 </article></body></html>"""
 
 
-class NewsHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
-        if self.path == "/news.html":
-            body, status = NEWS.encode(), 200
-        else:
-            body, status = b"not here", 404
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NewsHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with loopback_site({"/news.html": (NEWS.encode(), "text/html; charset=utf-8")}) as base:
+        yield base
 
 
 @pytest.fixture

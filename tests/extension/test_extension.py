@@ -16,14 +16,13 @@ import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import make_key
+from conftest import loopback_site, make_key
 from playwright.sync_api import expect, sync_playwright
 
 from bench.server import served
@@ -128,15 +127,8 @@ def api_url(api: tuple[str, str]) -> str:
 @pytest.fixture(scope="module")
 def page_url() -> Iterator[str]:
     """A local web server with the test page (the web never gets a request)."""
-    handler = functools.partial(_QuietHandler, directory=str(HERE))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/test_page.html"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_site(handler=functools.partial(_QuietHandler, directory=str(HERE))) as base:
+        yield f"{base}/test_page.html"
 
 
 @pytest.fixture(scope="module")
