@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -184,26 +184,43 @@ def run_scan(store: QuoteStore, inputs: Sequence[LongInput]) -> list[tuple[LongI
     return out
 
 
-def scan_table(results: Sequence[tuple[LongInput, dict]]) -> str:
+def _rows_by_size(
+    results: Sequence[tuple[LongInput, dict]],
+    length: Callable[[LongInput], int],
+    more: Callable[[list[dict]], list[object]],
+) -> list[list[object]]:
+    """One row per input size: the size, the range of ``length`` over its inputs, how many,
+    latency p50 and max, then ``more`` of the group's results."""
     by_size: dict[int, list[tuple[LongInput, dict]]] = defaultdict(list)
     for item, r in results:
         by_size[item.size].append((item, r))
     rows = []
     for size in sorted(by_size):
         group = [r for _, r in by_size[size]]
-        counts = [len(item.text.split()) for item, _ in by_size[size]]
+        lengths = [length(item) for item, _ in by_size[size]]
         lat = [r["seconds"] for r in group]
         rows.append(
             [
                 f"{size:,}",
-                f"{min(counts):,}-{max(counts):,}",
+                f"{min(lengths):,}-{max(lengths):,}",
                 len(group),
                 millis(percentile(lat, 50)),
                 millis(max(lat)),
-                ratio(sum(r["found"] for r in group), len(group)),
-                f"{sum(r['findings'] for r in group) / len(group):.1f}",
+                *more(group),
             ]
         )
+    return rows
+
+
+def scan_table(results: Sequence[tuple[LongInput, dict]]) -> str:
+    rows = _rows_by_size(
+        results,
+        lambda item: len(item.text.split()),
+        lambda group: [
+            ratio(sum(r["found"] for r in group), len(group)),
+            f"{sum(r['findings'] for r in group) / len(group):.1f}",
+        ],
+    )
     headers = ["chars", "words", "n", "p50 ms", "max ms", "found", "findings/page"]
     title = "page scan (scan_text, as POST /v1/scan): an article with one stored quote quoted"
     return format_table(headers, rows, title=title)
@@ -427,26 +444,15 @@ def brute_table(brute: Sequence[dict], ours: Sequence[Outcome]) -> tuple[str, di
 
 
 def long_table(results: Sequence[tuple[LongInput, dict]]) -> str:
-    by_size: dict[int, list[tuple[LongInput, dict]]] = defaultdict(list)
-    for item, r in results:
-        by_size[item.size].append((item, r))
-    rows = []
-    for size in sorted(by_size):
-        group = [r for _, r in by_size[size]]
-        chars = [len(item.text) for item, _ in by_size[size]]
-        lat = [r["seconds"] for r in group]
-        rows.append(
-            [
-                f"{size:,}",
-                f"{min(chars):,}-{max(chars):,}",
-                len(group),
-                millis(percentile(lat, 50)),
-                millis(max(lat)),
-                ratio(sum(r["hit1"] for r in group), len(group)),
-                ratio(sum(r["hit10"] for r in group), len(group)),
-                ratio(sum(r["verdict"] == "verified" for r in group), len(group)),
-            ]
-        )
+    rows = _rows_by_size(
+        results,
+        lambda item: len(item.text),
+        lambda group: [
+            ratio(sum(r["hit1"] for r in group), len(group)),
+            ratio(sum(r["hit10"] for r in group), len(group)),
+            ratio(sum(r["verdict"] == "verified" for r in group), len(group)),
+        ],
+    )
     headers = ["chars", "actual", "n", "p50 ms", "max ms", "R@1", "found@10", "verified"]
     title = "article-length input: one stored quote quoted amid held-out quotes' sentences"
     return format_table(headers, rows, title=title)
