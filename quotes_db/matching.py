@@ -276,6 +276,25 @@ def _aligned_by(
     return result
 
 
+def _slide_gaps(ops: list[Op], slide: Callable[[list[Op], int], int]) -> list[Op]:
+    """Slide gaps (a gap being ``ops[i]`` between two equal runs) by what ``slide(ops, i)``
+    says (words; negative: left; 0: stay) until none moves. Gaps that meet after a slide
+    are merged at once, so that the merged gap can slide on."""
+    ops = _merge_ops([op for op in ops if not (op[1] == op[2] and op[3] == op[4])])
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(ops) - 1):
+            if ops[i - 1][0] != "equal" or ops[i + 1][0] != "equal":
+                continue
+            k = slide(ops, i)
+            if k:
+                ops = _merge_ops(_shift(ops, i, k))
+                changed = True
+                break
+    return ops
+
+
 def _consolidate(ops: list[Op], s: tuple[str, ...], q: list[str]) -> list[Op]:
     """Slide gaps so that a short equal run stranded at an end joins the body.
 
@@ -284,36 +303,26 @@ def _consolidate(ops: list[Op], s: tuple[str, ...], q: list[str]) -> list[Op]:
     A reader expects the contiguous reading, so a gap is slid over an end run of equal words
     whenever the words allow it (the words it uncovers equal the words it covers).
     """
-    # (gaps that meet after a slide are merged at once, so that the merged gap can slide on)
-    ops = _merge_ops([op for op in ops if not (op[1] == op[2] and op[3] == op[4])])
-    changed = True
-    while changed:
-        changed = False
-        for i in range(1, len(ops) - 1):
-            prev, gap, nxt = ops[i - 1], ops[i], ops[i + 1]
-            if gap[0] not in ("delete", "insert") or prev[0] != "equal" or nxt[0] != "equal":
-                continue
-            at_start = i - 1 == 0 or ops[i - 2][0] in ("delete", "insert")
-            at_end = i + 1 == len(ops) - 1 or ops[i + 2][0] in ("delete", "insert")
-            seq, lo, hi = (s, gap[1], gap[2]) if gap[0] == "delete" else (q, gap[3], gap[4])
-            k_prev, k_next = prev[2] - prev[1], nxt[2] - nxt[1]
-            if (
-                at_start
-                and k_prev <= k_next
-                and all(seq[lo - 1 - j] == seq[hi - 1 - j] for j in range(k_prev))
-            ):
-                ops = _merge_ops(_shift(ops, i, -k_prev))
-                changed = True
-                break
-            if (
-                at_end
-                and k_next < k_prev
-                and all(seq[lo + j] == seq[hi + j] for j in range(k_next))
-            ):
-                ops = _merge_ops(_shift(ops, i, k_next))
-                changed = True
-                break
-    return _merge_ops(ops)
+
+    def to_an_end(ops: list[Op], i: int) -> int:
+        prev, gap, nxt = ops[i - 1], ops[i], ops[i + 1]
+        if gap[0] not in ("delete", "insert"):
+            return 0
+        at_start = i - 1 == 0 or ops[i - 2][0] in ("delete", "insert")
+        at_end = i + 1 == len(ops) - 1 or ops[i + 2][0] in ("delete", "insert")
+        seq, lo, hi = (s, gap[1], gap[2]) if gap[0] == "delete" else (q, gap[3], gap[4])
+        k_prev, k_next = prev[2] - prev[1], nxt[2] - nxt[1]
+        if (
+            at_start
+            and k_prev <= k_next
+            and all(seq[lo - 1 - j] == seq[hi - 1 - j] for j in range(k_prev))
+        ):
+            return -k_prev
+        if at_end and k_next < k_prev and all(seq[lo + j] == seq[hi + j] for j in range(k_next)):
+            return k_next
+        return 0
+
+    return _merge_ops(_slide_gaps(ops, to_an_end))
 
 
 def _slide_to_ellipses(
@@ -328,47 +337,27 @@ def _slide_to_ellipses(
     """
     if not any(text.ellipsis_before):
         return ops
-    changed = True
-    while changed:
-        changed = False
-        for i in range(1, len(ops) - 1):
-            prev, gap, nxt = ops[i - 1], ops[i], ops[i + 1]
-            if gap[0] != "delete" or prev[0] != "equal" or nxt[0] != "equal":
-                continue
-            lo, hi, at = gap[1], gap[2], gap[3]
-            if text.ellipsis_before[qwords[at].first]:
-                continue
-            k = _ellipsis_slide(s, text, qwords, lo, hi, at, prev[2] - prev[1], nxt[2] - nxt[1])
-            if k:
-                ops = _merge_ops(_shift(ops, i, k))
-                changed = True
+
+    def to_an_ellipsis(ops: list[Op], i: int) -> int:
+        prev, gap, nxt = ops[i - 1], ops[i], ops[i + 1]
+        if gap[0] != "delete":
+            return 0
+        lo, hi, at = gap[1], gap[2], gap[3]
+        if text.ellipsis_before[qwords[at].first]:
+            return 0
+        for k in range(1, prev[2] - prev[1] + 1):  # leftwards, over the equal run before
+            if s[lo - k] != s[hi - k]:
                 break
-    return ops
+            if text.ellipsis_before[qwords[at - k].first]:
+                return -k
+        for k in range(1, nxt[2] - nxt[1] + 1):  # rightwards, over the equal run after
+            if s[lo + k - 1] != s[hi + k - 1] or at + k >= len(qwords):
+                break
+            if text.ellipsis_before[qwords[at + k].first]:
+                return k
+        return 0
 
-
-def _ellipsis_slide(
-    s: tuple[str, ...],
-    text: NormalizedText,
-    qwords: list[_QWord],
-    lo: int,
-    hi: int,
-    at: int,
-    room_left: int,
-    room_right: int,
-) -> int:
-    """How far (negative: left) the gap of quote words ``lo:hi``, before text word ``at``,
-    can slide to stand right after an ellipsis; 0 when it cannot."""
-    for k in range(1, room_left + 1):
-        if s[lo - k] != s[hi - k]:
-            break
-        if text.ellipsis_before[qwords[at - k].first]:
-            return -k
-    for k in range(1, room_right + 1):
-        if s[lo + k - 1] != s[hi + k - 1] or at + k >= len(qwords):
-            break
-        if text.ellipsis_before[qwords[at + k].first]:
-            return k
-    return 0
+    return _slide_gaps(ops, to_an_ellipsis)
 
 
 def _shift(ops: list[Op], i: int, k: int) -> list[Op]:
